@@ -1,0 +1,65 @@
+package act
+
+// Option tunes a script-facing call: Pool("mean"), Src("toxic"),
+// Support("q_5_95"), MaxTokens(40), ... Each function documents which
+// options it reads; the others are ignored.
+type Option func(*options)
+
+// options collects every option any call reads. Zero values mean "the
+// call's default".
+type options struct {
+	pool     string // Pool
+	src, dst []string
+	support  string // Support
+	position string // Position: "all" or "last"
+
+	maxTokens   int     // MaxTokens
+	temperature float64 // Sample
+	topP        float64 // Sample
+	topK        int     // TopK
+	seed        uint64  // Seed
+	seedSet     bool
+}
+
+func collect(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	return o
+}
+
+// Pool chooses how responses are pooled over a sequence's valid tokens:
+// "mean" (default), "max", "min", "median" or "last".
+func Pool(name string) Option { return func(o *options) { o.pool = name } }
+
+// Src names the source subsets (the behaviour to move away from).
+func Src(subsets ...string) Option { return func(o *options) { o.src = subsets } }
+
+// Dst names the target subsets (the behaviour to move towards).
+func Dst(subsets ...string) Option { return func(o *options) { o.dst = subsets } }
+
+// Support chooses the transport support: "q_all", "q_0_100", "q_0.5_99.5",
+// "q_1_99", "q_2_98", "q_5_95", "q_10_90", "q_20_80", "q_30_70", "q_40_60".
+func Support(name string) Option { return func(o *options) { o.support = name } }
+
+// Position chooses where a transport applies: "all" token positions
+// (default) or only the "last".
+func Position(where string) Option { return func(o *options) { o.position = where } }
+
+// MaxTokens sets how many new tokens Generate produces (default 32).
+func MaxTokens(n int) Option { return func(o *options) { o.maxTokens = n } }
+
+// Sample switches Generate from greedy decoding to sampling with the given
+// temperature and nucleus (top-p) threshold.
+func Sample(temperature, topP float64) Option {
+	return func(o *options) { o.temperature, o.topP = temperature, topP }
+}
+
+// TopK keeps only the k most likely tokens when sampling.
+func TopK(k int) Option { return func(o *options) { o.topK = k } }
+
+// Seed fixes the random seed of sampling and of balanced dataset sampling.
+func Seed(s uint64) Option { return func(o *options) { o.seed, o.seedSet = s, true } }
