@@ -1,0 +1,91 @@
+// Package engine runs Hugging Face causal language models on GoMLX, with
+// steering maps at named intervention points, activation capture and
+// KV-cache generation.
+//
+// # Loading
+//
+// [New] builds a [Model] from the bytes of config.json and a [Weights]
+// store; the config's "architectures" entry picks the family registered
+// under that name ([Register], [Architectures]). Families live in their own
+// packages (engine/gpt2, engine/llama, engine/gemma2); import
+// engine/families to link them all. [Load] resolves a model name (folder or
+// Hugging Face id) and reads its files.
+//
+// # Intervention points
+//
+// Points are named as the Hugging Face modules whose output they are
+// (transformer.h.1.ln_2, model.layers.3.post_attention_layernorm,
+// model.layers.3.mlp.down_proj); the value is the module's own output,
+// before any residual addition. [Model.Points] lists them in module order and
+// [Model.MatchPoints] selects them with a regular expression that must match
+// the whole name (Python's re.fullmatch).
+//
+// # Steering
+//
+// A [Steering] holds one per-unit affine map per point, a strength λ and a
+// position mode. At the selected positions, for every unit d,
+//
+//	out = λ·(W_d·z + B_d) + (1 − λ)·z   where Lo_d < z < Hi_d
+//	out = z                               elsewhere
+//
+// The maps and λ are graph inputs, so changing them never recompiles; λ = 0
+// selects z itself and is bit-identical to the unsteered model. Steering
+// applies in every forward pass of a generation, so cached keys and values
+// are the steered ones.
+//
+// # Forward and capture
+//
+// [Model.Forward] runs a batch of id sequences (padded internally, with
+// attention masks) and returns logits per real position and the captured
+// point outputs, unpooled or pooled over each sequence's real tokens
+// ([ForwardOptions.Pool]: mean, max, min, median, last).
+//
+// # Generation
+//
+// [Model.Generate] continues a batch of prompts (left-padded) with a KV
+// cache: one prefill pass, then one pass per token. Greedy by default;
+// sampling applies Hugging Face's logits processors in their order
+// (repetition penalty, temperature, top-k, top-p) with a seeded PCG.
+//
+// # Compiled shapes
+//
+// Every pass is compiled once per key: batch size (rounded up to a power of
+// two), sequence length and cache size (powers of two from 8 to 64, then
+// multiples of 64), the set of steered points, the set of captured points
+// and which logits are returned. Token ids, masks, positions, maps and λ
+// are inputs. [Model.Compilations] counts compilations.
+//
+// # Backends
+//
+// [Backend] picks $GOMLX_BACKEND when set, else the pure-Go backend, and
+// says once on stderr which one runs.
+//
+// # Writing a family
+//
+// A family package registers a [Constructor] per architectures name in its
+// init. The constructor parses config.json into a typed config (fields
+// named as Hugging Face's, errors naming the values: "hidden_size (2304)
+// must be divisible by num_attention_heads (7)"), loads every parameter
+// with [LoadParam] (a missing or misshapen tensor fails with its name), and
+// returns an [Arch]:
+//
+//   - Info: sizes and special ids. NumKeyValueHeads and HeadDim size the KV
+//     cache; MaxPositions bounds sequences for learned position tables.
+//   - Points: every intervention point with its width, in module order.
+//   - Params: the parameters by canonical name (the name the family later
+//     asks [Pass.Weight] for; use the Hugging Face name).
+//   - Forward(p): build the body from p.Tokens and p.Positions (int32
+//     [p.Batch, p.Len]) and return the final hidden states after the final
+//     norm. Pass every point's value through [Pass.Point] and use its result.
+//     Do attention with [Pass.Attend](layer, q, k, v, opts), q [B,T,H,hd],
+//     k and v [B,T,KV,hd] after any rotary embedding: it handles the causal
+//     and padding masks, the sliding window, score soft-capping and the KV
+//     cache. Positions count real tokens (left pads get 0), so learned
+//     position tables and RoPE see the same positions with or without
+//     padding.
+//   - Logits(p, h): the output head on hidden states [B, T', D], including
+//     any final soft-capping.
+//
+// Shared blocks ([Embed], [LayerNorm], [RMSNorm], [Linear], [Conv1D],
+// [GeluTanh], [SiLU], [RoPE]) compute in float32.
+package engine

@@ -1,0 +1,12 @@
+// Package families links every model family into the program: import it
+// for its side effect,
+//
+//	import _ "github.com/actsh/actsh/engine/families"
+//
+// after which engine.New and engine.Load know every supported
+// Hugging Face architecture.
+package families
+
+import (
+	_ "github.com/actsh/actsh/engine/gpt2" // GPT2LMHeadModel
+)

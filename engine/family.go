@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// Weights is the tensor store a family reads its parameters from: a set of
+// safetensors files, or any test double. Float32 returns the tensor converted
+// to float32 with its shape, or an error naming the tensor when it is missing.
+type Weights interface {
+	Names() []string
+	Float32(name string) ([]float32, []int, error)
+}
+
+// Constructor builds one architecture from the bytes of config.json and the
+// checkpoint's weights. It validates the config (errors name the values
+// involved) and fails per tensor on a missing or misshapen weight.
+type Constructor func(config []byte, w Weights) (Arch, error)
+
+// Arch is one loaded model of a family: its description, its intervention
+// points, its parameters, and the graph functions the engine calls. See the
+// package documentation, section "Writing a family", for the contract.
+type Arch interface {
+	// Info describes the model (sizes, special ids).
+	Info() Info
+	// Points lists the intervention points in module order with their width.
+	Points() []Point
+	// Params returns the model's parameters by canonical name. The engine
+	// feeds each as a graph parameter; families read them with Pass.Weight.
+	Params() map[string]*tensors.Tensor
+	// Forward builds the transformer body for the tokens of p and returns
+	// the final hidden states [B, T, HiddenSize] (after the final norm).
+	// Every intervention point's value must go through p.Point.
+	Forward(p *Pass) *graph.Node
+	// Logits maps hidden states [B, T', HiddenSize] to logits [B, T', VocabSize].
+	Logits(p *Pass, h *graph.Node) *graph.Node
+}
+
+// Info describes a loaded model.
+type Info struct {
+	Family       string // family package name: "gpt2", "llama", "gemma2"
+	Architecture string // the Hugging Face architectures name it was loaded as
+	NumLayers    int
+	HiddenSize   int
+	VocabSize    int
+	// NumKeyValueHeads and HeadDim size the KV cache (one entry per layer).
+	NumKeyValueHeads int
+	HeadDim          int
+	// MaxPositions bounds the sequence length (learned position tables);
+	// 0 means unbounded.
+	MaxPositions int
+	// BOS, EOS and Pad are the special ids from the config; -1 when absent.
+	BOS, EOS, Pad int
+}
+
+// Point is one intervention point: a Hugging Face module name and the width
+// of its output.
+type Point struct {
+	Name  string
+	Width int
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Constructor{}
+)
+
+// Register makes a family constructor available under a Hugging Face
+// architectures name (e.g. "GPT2LMHeadModel"). Families call it from init;
+// registering a name twice panics.
+func Register(architecture string, c Constructor) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[architecture]; dup {
+		panic("engine: architecture " + architecture + " registered twice")
+	}
+	registry[architecture] = c
+}
+
+// Architectures lists the registered architectures names, sorted.
+func Architectures() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func lookup(architecture string) (Constructor, error) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	c, ok := registry[architecture]
+	if !ok {
+		known := "none (import github.com/actsh/actsh/engine/families)"
+		if len(registry) > 0 {
+			names := make([]string, 0, len(registry))
+			for n := range registry {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			known = strings.Join(names, ", ")
+		}
+		return nil, fmt.Errorf("engine: unknown architecture %q (registered: %s)", architecture, known)
+	}
+	return c, nil
+}
+
+// LoadParam reads the weight name from w, checks that its shape is want,
+// and returns it as a tensor. Families use it for every parameter so that
+// a missing or misshapen tensor fails with its name and both shapes.
+func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
+	data, shape, err := w.Float32(name)
+	if err != nil {
+		return nil, fmt.Errorf("engine: weight %s: %w", name, err)
+	}
+	if !sameDims(shape, want) {
+		return nil, fmt.Errorf("engine: weight %s has shape %v, want %v", name, shape, want)
+	}
+	return tensors.FromFlatDataAndDimensions(data, want...), nil
+}
+
+// HasWeight reports whether w holds a tensor called name.
+func HasWeight(w Weights, name string) bool {
+	for _, n := range w.Names() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func sameDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

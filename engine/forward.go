@@ -1,0 +1,250 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// ForwardOptions tune [Model.Forward]. The zero value computes the logits
+// of an unsteered pass.
+type ForwardOptions struct {
+	// Steering, when not nil, is active during the pass.
+	Steering *Steering
+	// Capture lists the points whose outputs are returned.
+	Capture []string
+	// Pool reduces each captured output over the real tokens of each
+	// sequence: "mean", "max", "min", "median" (the lower middle value, as
+	// torch.median), "last"; "" or "all" keeps every position.
+	Pool string
+	// NoLogits skips the output head (capture-only passes).
+	NoLogits bool
+	// LeftPad pads sequences on the left instead of the right. Results are
+	// the same up to float rounding; it exists to test that.
+	LeftPad bool
+}
+
+// Output is what [Model.Forward] returns. Everything is indexed by the
+// sequence's own (unpadded) positions.
+type Output struct {
+	// Logits is [sequence][position][vocab], nil with NoLogits.
+	Logits [][][]float32
+	// Captured is [point][sequence][position][unit] when Pool is "" or "all".
+	Captured map[string][][][]float32
+	// Pooled is [point][sequence][unit] when Pool names a reduction.
+	Pooled map[string][][]float32
+}
+
+// Forward runs the model on a batch of token-id sequences (each non-empty).
+func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions) (*Output, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(batch) == 0 {
+		return &Output{}, nil
+	}
+	pool := opts.Pool
+	switch pool {
+	case "", "all", "mean", "max", "min", "median", "last":
+	default:
+		return nil, fmt.Errorf("engine: unknown pooling %q (want mean, max, min, median, last or all)", pool)
+	}
+	capture := append([]string(nil), opts.Capture...)
+	sort.Strings(capture)
+	capture = dedup(capture)
+	for _, c := range capture {
+		if _, ok := m.pointWidth[c]; !ok {
+			return nil, fmt.Errorf("engine: cannot capture %q: not a %s point", c, m.info.Family)
+		}
+	}
+	if err := m.checkSteering(opts.Steering); err != nil {
+		return nil, err
+	}
+	maxLen := 0
+	for i, s := range batch {
+		if len(s) == 0 {
+			return nil, fmt.Errorf("engine: sequence %d is empty", i)
+		}
+		if err := m.checkIDs(s); err != nil {
+			return nil, fmt.Errorf("engine: sequence %d: %w", i, err)
+		}
+		maxLen = max(maxLen, len(s))
+	}
+	B, T := batchBucket(len(batch)), bucket(maxLen)
+	r := &request{B: B, T: T, steering: opts.Steering, capture: capture}
+	if !opts.NoLogits {
+		r.logits = logitsAll
+	}
+	starts := make([]int, len(batch)) // slot of each sequence's first token
+	r.tokens, r.positions = make([]int32, B*T), make([]int32, B*T)
+	r.keyValid, r.selected = make([]int32, B*T), make([]int32, B*T)
+	for i, s := range batch {
+		if opts.LeftPad {
+			starts[i] = T - len(s)
+		}
+		m.fillRow(r, i, T, starts[i], s, opts.Steering)
+	}
+	res, err := m.run(r)
+	if err != nil {
+		return nil, err
+	}
+	out := &Output{}
+	if res.logits != nil {
+		flat := tensors.MustCopyFlatData[float32](res.logits)
+		V := m.info.VocabSize
+		out.Logits = make([][][]float32, len(batch))
+		for i, s := range batch {
+			rows := make([][]float32, len(s))
+			for t := range s {
+				off := (i*T + starts[i] + t) * V
+				rows[t] = flat[off : off+V : off+V]
+			}
+			out.Logits[i] = rows
+		}
+	}
+	for _, name := range capture {
+		flat := tensors.MustCopyFlatData[float32](res.captured[name])
+		D := m.pointWidth[name]
+		per := make([][][]float32, len(batch))
+		for i, s := range batch {
+			rows := make([][]float32, len(s))
+			for t := range s {
+				off := (i*T + starts[i] + t) * D
+				rows[t] = flat[off : off+D : off+D]
+			}
+			per[i] = rows
+		}
+		if pool == "" || pool == "all" {
+			if out.Captured == nil {
+				out.Captured = map[string][][][]float32{}
+			}
+			out.Captured[name] = per
+			continue
+		}
+		if out.Pooled == nil {
+			out.Pooled = map[string][][]float32{}
+		}
+		pooled := make([][]float32, len(batch))
+		for i := range per {
+			pooled[i] = Pool(pool, per[i])
+		}
+		out.Pooled[name] = pooled
+	}
+	return out, nil
+}
+
+// fillRow writes sequence s into row i of r (T slots), starting at slot
+// start, with positions counting real tokens and steering selection.
+func (m *Model) fillRow(r *request, i, T, start int, s []int, st *Steering) {
+	for t := range T {
+		k := i*T + t
+		rel := t - start
+		switch {
+		case rel < 0:
+			r.positions[k] = 0
+		case rel < len(s):
+			r.tokens[k] = int32(s[rel])
+			r.positions[k] = int32(rel)
+			r.keyValid[k] = 1
+			if st != nil && (!st.LastOnly || rel == len(s)-1) {
+				r.selected[k] = 1
+			}
+		default:
+			r.positions[k] = int32(m.clampPos(rel))
+		}
+	}
+}
+
+func (m *Model) clampPos(p int) int {
+	if mp := m.info.MaxPositions; mp > 0 && p >= mp {
+		return mp - 1
+	}
+	return p
+}
+
+func (m *Model) checkIDs(s []int) error {
+	if mp := m.info.MaxPositions; mp > 0 && len(s) > mp {
+		return fmt.Errorf("%d tokens exceed the model's %d positions", len(s), mp)
+	}
+	for _, id := range s {
+		if id < 0 || id >= m.info.VocabSize {
+			return fmt.Errorf("token id %d out of range [0, %d)", id, m.info.VocabSize)
+		}
+	}
+	return nil
+}
+
+func (m *Model) checkSteering(s *Steering) error {
+	if s == nil {
+		return nil
+	}
+	for name, mp := range s.Maps {
+		w, ok := m.pointWidth[name]
+		if !ok {
+			return fmt.Errorf("engine: cannot steer %q: not a %s point", name, m.info.Family)
+		}
+		if _, err := steerTensors(name, mp, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dedup(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Pool reduces rows [position][unit] to one vector with the named
+// reduction (mean, max, min, median, last). Means are accumulated in float64.
+func Pool(name string, rows [][]float32) []float32 {
+	if len(rows) == 0 {
+		return nil
+	}
+	D := len(rows[0])
+	out := make([]float32, D)
+	switch name {
+	case "last":
+		copy(out, rows[len(rows)-1])
+	case "mean":
+		for d := range D {
+			var s float64
+			for _, r := range rows {
+				s += float64(r[d])
+			}
+			out[d] = float32(s / float64(len(rows)))
+		}
+	case "max", "min":
+		for d := range D {
+			v := rows[0][d]
+			for _, r := range rows[1:] {
+				if (name == "max" && r[d] > v) || (name == "min" && r[d] < v) {
+					v = r[d]
+				}
+			}
+			out[d] = v
+		}
+	case "median":
+		col := make([]float64, len(rows))
+		for d := range D {
+			for i, r := range rows {
+				col[i] = float64(r[d])
+			}
+			sort.Float64s(col)
+			out[d] = float32(col[(len(col)-1)/2])
+		}
+	default:
+		for d := range out {
+			out[d] = float32(math.NaN())
+		}
+	}
+	return out
+}

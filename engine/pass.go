@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads best unqualified
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+)
+
+// maskValue replaces the scores of masked keys. It is large, negative and
+// finite: a query that sees no key at all (a pad query in a left-padded row)
+// then gets a uniform softmax instead of NaN, and NaN never reaches real
+// tokens through 0·NaN in later layers.
+const maskValue = -math.MaxFloat32
+
+// Pass is the graph-building context of one forward pass, handed to a
+// family's Forward and Logits. It holds the inputs (token ids, position ids),
+// the model's parameters as graph nodes, the steering and capture requests,
+// and the KV cache when generating.
+type Pass struct {
+	g *Graph
+
+	// Tokens holds the token ids, int32 [Batch, Len].
+	Tokens *Node
+	// Positions holds the position ids, int32 [Batch, Len]: for each row the
+	// number of real tokens before each slot (pads get the position of the
+	// next real token, clamped to 0…MaxPositions−1).
+	Positions *Node
+	// Batch and Len are the (bucketed) shape of Tokens.
+	Batch, Len int
+
+	params map[string]*Node
+
+	// keyValid is bool [Batch, S]: which key slots hold real tokens.
+	keyValid *Node
+	// offset is the int32 scalar cache slot of the first token of this pass
+	// (nil without cache: slot = position in this pass).
+	offset         *Node
+	cacheK, cacheV []*Node
+	newK, newV     []*Node
+
+	steer    map[string]*steerInputs
+	lambda   *Node // float32 scalar
+	selected *Node // bool [Batch, Len]: positions steering applies to
+
+	capture  map[string]bool
+	captured map[string]*Node
+}
+
+// Graph returns the graph being built.
+func (p *Pass) Graph() *Graph { return p.g }
+
+// Weight returns the parameter called name (as in Arch.Params) as a node.
+// An unknown name panics: it is a bug in the family.
+func (p *Pass) Weight(name string) *Node {
+	n, ok := p.params[name]
+	if !ok {
+		panic("engine: family asked for unknown parameter " + name)
+	}
+	return n
+}
+
+// Point marks z, shaped [Batch, Len, width], as the value of the
+// intervention point name. It applies the steering map of that point when
+// one is active, records the (steered) value when it is captured, and
+// returns the value the model must continue with.
+func (p *Pass) Point(name string, z *Node) *Node {
+	if s, ok := p.steer[name]; ok {
+		z = s.apply(z, p.lambda, p.selected)
+	}
+	if p.capture[name] {
+		p.captured[name] = z
+	}
+	return z
+}
+
+// AttnOptions are the family-specific parts of attention.
+type AttnOptions struct {
+	// Scale multiplies q·k (1/√head_dim unless the family says otherwise).
+	Scale float64
+	// Softcap, when positive, caps scores as Softcap·tanh(s/Softcap) before
+	// the mask is applied (Gemma-2).
+	Softcap float64
+	// Window, when positive, lets a query see only the Window most recent
+	// slots, itself included (keys j with i−Window < j ≤ i).
+	Window int
+}
+
+// Attend computes causal multi-head attention with grouped key/value heads
+// and returns the merged heads [Batch, Len, H·hd]. q is [Batch, Len, H, hd],
+// k and v [Batch, Len, KV, hd] with H a multiple of KV; query head h uses
+// key/value head h / (H/KV). layer indexes the KV cache: when generating,
+// k and v are written into the cache at the pass's offset and the query
+// attends over every valid cached slot up to its own.
+func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
+	g := p.g
+	B, T := p.Batch, p.Len
+	H, hd := q.Shape().Dimensions[2], q.Shape().Dimensions[3]
+	KV := k.Shape().Dimensions[2]
+	G := H / KV
+
+	keys, values := k, v
+	var qslot *Node // int32 [T]: slot of each query
+	iotaT := Iota(g, shapes.Make(dtypes.Int32, T), 0)
+	if p.offset != nil {
+		zero := ScalarZero(g, dtypes.Int32)
+		start := []*Node{zero, p.offset, zero, zero}
+		keys = DynamicUpdateSlice(p.cacheK[layer], k, start)
+		values = DynamicUpdateSlice(p.cacheV[layer], v, start)
+		p.newK[layer], p.newV[layer] = keys, values
+		qslot = Add(iotaT, p.offset)
+	} else {
+		qslot = iotaT
+	}
+	S := keys.Shape().Dimensions[1]
+
+	qh := TransposeAllAxes(Reshape(q, B, T, KV, G, hd), 0, 2, 3, 1, 4) // [B,KV,G,T,hd]
+	kh := TransposeAllAxes(keys, 0, 2, 1, 3)                           // [B,KV,S,hd]
+	vh := TransposeAllAxes(values, 0, 2, 1, 3)                         // [B,KV,S,hd]
+	scores := Einsum("bkgtd,bksd->bkgts", qh, kh)
+	scores = MulScalar(scores, o.Scale)
+	if o.Softcap > 0 {
+		scores = MulScalar(Tanh(DivScalar(scores, o.Softcap)), o.Softcap)
+	}
+
+	// mask[b,t,s] = valid[b,s] && s <= qslot[t] && (no window || s > qslot[t]-W)
+	sIdx := Iota(g, shapes.Make(dtypes.Int32, T, S), 1)
+	qs := BroadcastToDims(Reshape(qslot, T, 1), T, S)
+	causal := LessOrEqual(sIdx, qs)
+	if o.Window > 0 {
+		causal = LogicalAnd(causal, GreaterThan(sIdx, SubScalar(qs, float64(o.Window))))
+	}
+	mask := LogicalAnd(
+		BroadcastToDims(Reshape(causal, 1, T, S), B, T, S),
+		BroadcastToDims(Reshape(p.keyValid, B, 1, S), B, T, S))
+	mask = BroadcastToDims(Reshape(mask, B, 1, 1, T, S), B, KV, G, T, S)
+	scores = Where(mask, scores, Const(g, float32(maskValue)))
+	probs := Softmax(scores, -1)
+	out := Einsum("bkgts,bksd->bkgtd", probs, vh) // [B,KV,G,T,hd]
+	out = TransposeAllAxes(out, 0, 3, 1, 2, 4)    // [B,T,KV,G,hd]
+	return Reshape(out, B, T, H*hd)
+}
