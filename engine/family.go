@@ -56,7 +56,11 @@ type Info struct {
 	// 0 means unbounded.
 	MaxPositions int
 	// BOS, EOS and Pad are the special ids from the config; -1 when absent.
+	// When the config lists several EOS ids, EOS is the first.
 	BOS, EOS, Pad int
+	// StopTokens are all the EOS ids of the config; generation stops at
+	// them by default.
+	StopTokens []int
 }
 
 // Point is one intervention point: a Hugging Face module name and the width

@@ -29,9 +29,10 @@ type Model struct {
 	graphs       map[graphKey]*compiled
 	compilations atomic.Int64
 
-	// Tok is the tokenizer, nil when the checkpoint has none.
-	dir string
 }
+
+// Arch returns the family's model behind m (for family-specific accessors).
+func (m *Model) Arch() Arch { return m.arch }
 
 // New builds a model from the bytes of config.json and the weights, using
 // the architecture named by the config's "architectures" list.

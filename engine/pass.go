@@ -104,12 +104,10 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	var qslot *Node // int32 [T]: slot of each query
 	iotaT := Iota(g, shapes.Make(dtypes.Int32, T), 0)
 	if p.offset != nil {
-		zero := ScalarZero(g, dtypes.Int32)
-		start := []*Node{zero, p.offset, zero, zero}
-		keys = DynamicUpdateSlice(p.cacheK[layer], k, start)
-		values = DynamicUpdateSlice(p.cacheV[layer], v, start)
-		p.newK[layer], p.newV[layer] = keys, values
 		qslot = Add(iotaT, p.offset)
+		keys = writeCache(p.cacheK[layer], k, qslot)
+		values = writeCache(p.cacheV[layer], v, qslot)
+		p.newK[layer], p.newV[layer] = keys, values
 	} else {
 		qslot = iotaT
 	}
@@ -140,4 +138,22 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	out := Einsum("bkgts,bksd->bkgtd", probs, vh) // [B,KV,G,T,hd]
 	out = TransposeAllAxes(out, 0, 3, 1, 2, 4)    // [B,T,KV,G,hd]
 	return Reshape(out, B, T, H*hd)
+}
+
+// writeCache returns cache [B,S,KV,hd] with x [B,T,KV,hd] written at slots
+// [T] (int32). The pure-Go backend has no DynamicUpdateSlice, so x is
+// placed with a one-hot [T,S] contraction: every output is one product by
+// 1 plus zeros, hence exact.
+func writeCache(cache, x, slots *Node) *Node {
+	g := cache.Graph()
+	dims := cache.Shape().Dimensions
+	B, S, KV, hd := dims[0], dims[1], dims[2], dims[3]
+	T := x.Shape().Dimensions[1]
+	sIdx := Iota(g, shapes.Make(dtypes.Int32, T, S), 1)
+	hit := Equal(sIdx, BroadcastToDims(Reshape(slots, T, 1), T, S)) // [T,S]
+	place := ConvertDType(hit, dtypes.Float32)
+	placed := Einsum("ts,btkd->bskd", place, x)
+	covered := ReduceLogicalOr(hit, 0) // [S]
+	covered = BroadcastToDims(Reshape(covered, 1, S, 1, 1), B, S, KV, hd)
+	return Where(covered, placed, cache)
 }

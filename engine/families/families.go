@@ -8,5 +8,6 @@
 package families
 
 import (
-	_ "github.com/actsh/actsh/engine/gpt2" // GPT2LMHeadModel
+	_ "github.com/actsh/actsh/engine/gpt2"  // GPT2LMHeadModel
+	_ "github.com/actsh/actsh/engine/llama" // LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM
 )

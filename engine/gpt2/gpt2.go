@@ -127,13 +127,17 @@ func (m *Model) Info() engine.Info {
 		}
 		return *p
 	}
-	return engine.Info{
+	info := engine.Info{
 		Family: "gpt2", Architecture: "GPT2LMHeadModel",
 		NumLayers: c.NLayer, HiddenSize: c.NEmbd, VocabSize: c.VocabSize,
 		NumKeyValueHeads: c.NHead, HeadDim: c.NEmbd / c.NHead,
 		MaxPositions: c.NPositions,
 		BOS:          id(c.BOSTokenID), EOS: id(c.EOSTokenID), Pad: id(c.PadTokenID),
 	}
+	if c.EOSTokenID != nil {
+		info.StopTokens = []int{*c.EOSTokenID}
+	}
+	return info
 }
 
 // Points implements engine.Arch: per block ln_1, attn.c_proj, ln_2,

@@ -1,0 +1,21 @@
+// Package llama is the Llama family of the engine, registered as
+// LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM: the three
+// differ only by config flags (Mistral: sliding_window; Qwen2: biases on q,
+// k and v, optional tied head, sliding window only with use_sliding_window).
+//
+// # Numerics
+//
+// RMSNorm scales by w (no +1), computed in float32; attention scores are
+// scaled by head_dim^(−1/2); rotary embeddings use the half-split
+// rotate_half layout of Hugging Face checkpoints (dimension i pairs with
+// i + head_dim/2) with llama3 or linear frequency scaling from rope_scaling
+// ([Config.InvFreq]); grouped-query attention gives query head h the
+// key/value head h / (num_attention_heads / num_key_value_heads).
+//
+// # Intervention points
+//
+// model.embed_tokens; per layer i: model.layers.{i}.input_layernorm,
+// .self_attn.{q,k,v,o}_proj, .self_attn, .post_attention_layernorm (the
+// pre-MLP norm of the residual stream), .mlp.{gate,up,down}_proj, .mlp, and
+// the layer output model.layers.{i}; then model.norm.
+package llama
