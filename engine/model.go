@@ -28,7 +28,6 @@ type Model struct {
 	mu           sync.Mutex
 	graphs       map[graphKey]*compiled
 	compilations atomic.Int64
-
 }
 
 // Arch returns the family's model behind m (for family-specific accessors).
