@@ -71,6 +71,8 @@ func ParseConfig(data []byte, architecture string) (*Config, error) {
 	case c.HiddenSize <= 0 || c.NumHiddenLayers <= 0 || c.NumAttentionHeads <= 0 || c.VocabSize <= 0 || c.IntermediateSize <= 0:
 		return nil, fmt.Errorf("llama: config sizes must be positive (hidden_size %d, num_hidden_layers %d, num_attention_heads %d, vocab_size %d, intermediate_size %d)",
 			c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.VocabSize, c.IntermediateSize)
+	case c.HeadDim < 0:
+		return nil, fmt.Errorf("llama: head_dim (%d) must be positive", c.HeadDim)
 	case c.HeadDim == 0 && c.HiddenSize%c.NumAttentionHeads != 0:
 		return nil, fmt.Errorf("llama: hidden_size (%d) must be divisible by num_attention_heads (%d)", c.HiddenSize, c.NumAttentionHeads)
 	case c.NumKeyValueHeads < 0 || c.NumAttentionHeads%c.NumKeyValueHeads != 0:
