@@ -69,7 +69,11 @@ func TestNew(t *testing.T) {
 			"num_attention_heads (2) must be a multiple of num_key_value_heads (3)", 0, false},
 		{"rope type", "LlamaForCausalLM", strings.Replace(tinyConfig, `{`, `{"rope_scaling":{"rope_type":"yarn","factor":2},`, 1), tinyWeights(false, true),
 			`rope_scaling type "yarn"`, 0, false},
-		{"misshapen", "LlamaForCausalLM", tinyConfig, func() fakeWeights { w := tinyWeights(false, true); w["model.layers.0.self_attn.k_proj.weight"] = []int{8, 8}; return w }(),
+		{"misshapen", "LlamaForCausalLM", tinyConfig, func() fakeWeights {
+			w := tinyWeights(false, true)
+			w["model.layers.0.self_attn.k_proj.weight"] = []int{8, 8}
+			return w
+		}(),
 			"k_proj.weight has shape [8 8], want [4 8]", 0, false},
 	}
 	for _, tc := range tests {
