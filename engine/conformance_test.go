@@ -33,6 +33,7 @@ type family struct {
 var families = []family{
 	{name: "gpt2", checkpoints: []string{"checkpoint", "checkpoint_hub_layout"}, logitsTol: 2e-4},
 	{name: "llama", checkpoints: []string{"checkpoint"}, logitsTol: 2e-4, leftPad: true},
+	{name: "gemma2", checkpoints: []string{"checkpoint"}, logitsTol: 5e-4, leftPad: true},
 }
 
 // actTol is the activation tolerance: 1e-4·max(1, |ref|) (README).
