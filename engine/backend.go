@@ -16,20 +16,38 @@ var (
 	backendErr  error
 )
 
-// Backend returns the process-wide GoMLX backend and its description,
+// detectXLA returns the XLA backend configuration for an installed PJRT
+// plugin ("xla:cuda" first), or "" when none is installed or the XLA
+// backend is not linked (builds without cgo).
+var detectXLA = func() string { return "" }
+
+// Backend returns the process-wide GoMLX backend and its configuration,
 // creating it on first use:
 //
 //  1. $GOMLX_BACKEND, when set, is used as is (e.g. "go", "xla:cuda");
-//  2. otherwise the pure-Go backend ("go").
+//  2. otherwise XLA when a PJRT plugin is installed (CUDA preferred),
+//     found by searching the plugin folders as go-xla does
+//     ($PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla,
+//     ~/.local/lib/go-xla, the system library folders);
+//  3. otherwise the pure-Go backend ("go").
 //
-// XLA is used only when named explicitly: the XLA backend is not linked
-// by default because GoMLX's default setup may try to install PJRT plugins
-// from the network. The choice is reported once on stderr.
+// Plugins are never downloaded (GoMLX's auto-install is switched off). If
+// an XLA plugin fails to start, the pure-Go backend is used instead. The
+// choice is reported once on stderr.
 func Backend() (backends.Backend, string, error) {
 	backendOnce.Do(func() {
 		config, set := os.LookupEnv("GOMLX_BACKEND")
 		if !set || config == "" {
 			config = "go"
+			if x := detectXLA(); x != "" {
+				b, err := newBackend(x)
+				if err == nil {
+					backendVal, backendName = b, x
+					fmt.Fprintf(os.Stderr, "actsh: backend %s\n", x)
+					return
+				}
+				fmt.Fprintf(os.Stderr, "actsh: %s unavailable (%v); using the pure-Go backend\n", x, err)
+			}
 		}
 		backendVal, backendErr = newBackend(config)
 		if backendErr != nil {
