@@ -11,6 +11,9 @@ type Map struct {
 
 // Transport is a set of per-point maps plus what describes them.
 type Transport struct {
+	// Points lists the intervention points in module order (the order maps
+	// were added or fitted). Points without an entry in Maps are ignored.
+	Points []string
 	// Maps holds one map per intervention point (Hugging Face module name).
 	Maps map[string]*Map
 	// Meta describes how the maps were fitted and how to apply them.
