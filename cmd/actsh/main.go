@@ -1,12 +1,78 @@
-// Command actsh is the Activation Transport shell. See package repl.
+// Command actsh is the Activation Transport shell: an interactive Go
+// interpreter with package act dot-imported, and a runner of Go scripts.
+//
+// Usage:
+//
+//	actsh                   interactive shell (on a terminal)
+//	actsh < script          run shell input or a Go program from stdin
+//	actsh run file.go [args] run a Go program (package main, func main)
+//	actsh -e 'code'         evaluate shell input
+//
+// Errors print as one line; the exit status is 1 when a script fails and 2
+// for a usage error. See package github.com/actsh/actsh/repl.
 package main
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"os"
+
+	"github.com/actsh/actsh/repl"
+	"golang.org/x/term"
 )
 
+const usage = `usage:
+  actsh                    interactive shell (script from stdin when it is not a terminal)
+  actsh run file.go [args] run a Go program
+  actsh -e 'code' [args]   evaluate shell input
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "actsh: the shell is not built yet (see issue: actsh shell)")
-	os.Exit(2)
+	// Yaegi logs its internal panics with the standard logger before the
+	// shell reports them in one line.
+	log.SetOutput(io.Discard)
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fail := func(err error) int {
+		if err == nil {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	switch {
+	case len(args) == 0:
+		if term.IsTerminal(int(os.Stdin.Fd())) {
+			return fail(repl.Interactive())
+		}
+		src, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return fail(fmt.Errorf("actsh: read stdin: %w", err))
+		}
+		return fail(repl.RunSource(string(src), []string{"actsh"}, os.Stdout, os.Stderr))
+	case args[0] == "run":
+		if len(args) < 2 {
+			fmt.Fprint(os.Stderr, usage)
+			return 2
+		}
+		err := repl.RunFile(args[1], args[2:], os.Stdout, os.Stderr)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", args[1], err)
+		}
+		return fail(err)
+	case args[0] == "-e":
+		if len(args) < 2 {
+			fmt.Fprint(os.Stderr, usage)
+			return 2
+		}
+		return fail(repl.RunSource(args[1], append([]string{"actsh"}, args[2:]...), os.Stdout, os.Stderr))
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
+		fmt.Print(usage)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "actsh: unknown argument %q\n%s", args[0], usage)
+	return 2
 }

@@ -1,0 +1,76 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"reflect"
+	"runtime/debug"
+	"strings"
+
+	"github.com/actsh/actsh/act"
+	"github.com/traefik/yaegi/interp"
+)
+
+// RunFile runs a script file: a Go program (package main with func main)
+// importing act as `import . "github.com/actsh/actsh/act"`, as `go run`
+// would run it. args are what the script sees after os.Args[0]. The error,
+// if any, reads as one line (see [Message]).
+func RunFile(path string, args []string, stdout, stderr io.Writer) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read script: %w", err)
+	}
+	return RunProgram(string(src), append([]string{path}, args...), stdout, stderr)
+}
+
+// RunProgram runs the source of a Go program; args becomes os.Args.
+func RunProgram(src string, args []string, stdout, stderr io.Writer) (err error) {
+	in, err := newInterpreter(stdout, stderr, args)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = lineError(Message(interp.Panic{Value: p, Stack: debug.Stack()}))
+		}
+	}()
+	act.SetContext(context.Background())
+	if _, err := in.Eval(src); err != nil {
+		return lineError(Message(err))
+	}
+	return nil
+}
+
+// IsProgram reports whether src is a whole Go file (it has a package clause)
+// rather than statements for the shell.
+func IsProgram(src string) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.PackageClauseOnly)
+	return err == nil && f.Name != nil
+}
+
+// RunLines evaluates shell input (statements, expressions, declarations,
+// meta-commands) read from r without prompts, printing results as the
+// interactive shell does, and stops at the first error.
+func RunLines(r io.Reader, stdout, stderr io.Writer, args []string) error {
+	s, err := New(Options{Stdout: stdout, Stderr: stderr, StopOnError: true, Args: args})
+	if err != nil {
+		return err
+	}
+	return s.Run(NewReader(r))
+}
+
+// RunSource runs src as a program when it has a package clause, and as
+// shell input otherwise.
+func RunSource(src string, args []string, stdout, stderr io.Writer) error {
+	if IsProgram(src) {
+		return RunProgram(src, args, stdout, stderr)
+	}
+	return RunLines(strings.NewReader(src), stdout, stderr, args)
+}
+
+// Value formats a value as the shell prints results; for tests and tools.
+func Value(x any) string { return Format(reflect.ValueOf(x)) }
