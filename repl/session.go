@@ -80,17 +80,17 @@ type Options struct {
 // and imported, and the :time flag. It is driven by [Session.Run] over a
 // [LineEditor], or input by input with [Session.Exec].
 type Session struct {
-	opt     Options
-	in      *interp.Interpreter
-	inputs  []string          // successful inputs, in order, for replay
-	pkgs    map[string]string // package name in scope -> import path
-	decls   map[string]bool   // functions, types and constants declared by inputs
-	dots    map[string]bool   // dot-imported import paths
-	timing  bool
-	out     *switchWriter // the interpreter's stdout and stderr, muted during replay
-	errw    *switchWriter
-	mu      sync.Mutex
-	cancel  context.CancelFunc // of the running input, nil when idle
+	opt    Options
+	in     *interp.Interpreter
+	inputs []string          // successful inputs, in order, for replay
+	pkgs   map[string]string // package name in scope -> import path
+	decls  map[string]bool   // functions, types and constants declared by inputs
+	dots   map[string]bool   // dot-imported import paths
+	timing bool
+	out    *switchWriter // the interpreter's stdout and stderr, muted during replay
+	errw   *switchWriter
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the running input, nil when idle
 }
 
 // New returns a session with act dot-imported and the packages of
