@@ -193,6 +193,9 @@ func WriteFileAtomic(path string, fill func(w *bufio.Writer) error) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("corpus: write %s: %w", path, err)
 	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("corpus: write %s: %w", path, err)
+	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("corpus: write %s: %w", path, err)
 	}
