@@ -7,6 +7,9 @@ package transport
 type Map struct {
 	W, B   []float32
 	Lo, Hi []float32
+	// Knots, when not nil, replaces W·z + B by a piecewise-linear map (see
+	// [Knots]); W and B then hold its affine approximation.
+	Knots *Knots
 }
 
 // Transport is a set of per-point maps plus what describes them.
