@@ -9,6 +9,8 @@ import (
 // Config is the part of a Gemma-2 config.json the family reads, named as in
 // Hugging Face's Gemma2Config.
 type Config struct {
+	// The sizes; head_dim is its own field in Gemma-2 (not hidden_size /
+	// num_attention_heads).
 	VocabSize         int `json:"vocab_size"`
 	HiddenSize        int `json:"hidden_size"`
 	IntermediateSize  int `json:"intermediate_size"`
@@ -33,14 +35,18 @@ type Config struct {
 	LayerTypes []string `json:"layer_types"`
 	// HiddenActivation is the MLP activation (hidden_activation, else
 	// hidden_act); only the tanh GELU is supported.
-	HiddenActivation string  `json:"hidden_activation"`
-	HiddenAct        string  `json:"hidden_act"`
-	RMSNormEps       float64 `json:"rms_norm_eps"`
-	RopeTheta        float64 `json:"rope_theta"`
+	HiddenActivation string `json:"hidden_activation"`
+	HiddenAct        string `json:"hidden_act"`
+	// RMSNormEps is the eps of every RMSNorm.
+	RMSNormEps float64 `json:"rms_norm_eps"`
+	// RopeTheta is the rotary base θ.
+	RopeTheta float64 `json:"rope_theta"`
 	// TieWordEmbeddings uses model.embed_tokens.weight as the output head
 	// (the default: Gemma-2 checkpoints store no lm_head.weight).
 	TieWordEmbeddings *bool `json:"tie_word_embeddings"`
 
+	// BOSTokenID, EOSTokenID and PadTokenID are the special ids (nil or
+	// null when absent).
 	BOSTokenID *int            `json:"bos_token_id"`
 	EOSTokenID json.RawMessage `json:"eos_token_id"` // an id or a list of ids
 	PadTokenID *int            `json:"pad_token_id"`

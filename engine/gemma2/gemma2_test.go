@@ -489,3 +489,64 @@ func TestCachedGeneration(t *testing.T) {
 		})
 	}
 }
+
+// TestFeaturesMatter rebuilds the reference model with one Gemma-2 feature
+// switched off or moved and checks that the T = 20 logits then leave the
+// reference by far more than logitsTol: each config knob reaches the graph,
+// and TestReference would catch its loss. The README's sensitivity figures
+// are 0.6 (attention softcap) to 17 (window parity); 0.05 is a safe floor.
+func TestFeaturesMatter(t *testing.T) {
+	dir := refDir(t)
+	cfg, err := os.ReadFile(filepath.Join(dir, "checkpoint", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := readST(filepath.Join(dir, "checkpoint", "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := readST(filepath.Join(dir, "expected.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _, err := e.Ints("input_ids.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := e.Float32("logits.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const floor = 0.05
+	tests := []struct{ name, old, new string }{
+		{"no window", `"sliding_window": 8`, `"sliding_window": null`},
+		{"odd layers slide", `"sliding_window": 8`, `"sliding_window": 8, "layer_types": ["full_attention", "sliding_attention", "full_attention"]`},
+		{"no attention softcap", `"attn_logit_softcapping": 50.0`, `"attn_logit_softcapping": null`},
+		{"no final softcap", `"final_logit_softcapping": 30.0`, `"final_logit_softcapping": null`},
+		{"query scale", `"query_pre_attn_scalar": 16`, `"query_pre_attn_scalar": 64`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(string(cfg), tc.old) {
+				t.Fatalf("config.json has no %s", tc.old)
+			}
+			arch, err := New([]byte(strings.Replace(string(cfg), tc.old, tc.new, 1)), w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := engine.FromArch(arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := m.Forward(context.Background(), [][]int{ids}, engine.ForwardOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxDiff(out.Logits[0], want, false); d < floor {
+				t.Errorf("logits moved by only %.3g (< %g): the feature does not reach the graph", d, floor)
+			} else {
+				t.Logf("logits moved by %.3g", d)
+			}
+		})
+	}
+}
