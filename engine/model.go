@@ -11,6 +11,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/actsh/actsh/engine/tokenizer"
 )
 
 // Model is a loaded model ready to run: a family's Arch bound to a backend,
@@ -28,6 +30,9 @@ type Model struct {
 	mu           sync.Mutex
 	graphs       map[graphKey]*compiled
 	compilations atomic.Int64
+
+	tok       *tokenizer.Tokenizer
+	name, dir string
 }
 
 // Arch returns the family's model behind m (for family-specific accessors).

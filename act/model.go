@@ -1,0 +1,149 @@
+package act
+
+import (
+	"github.com/actsh/actsh/engine"
+	_ "github.com/actsh/actsh/engine/families" // every model family
+)
+
+// Model is a loaded language model, ready to tokenize, run, capture
+// activations and generate under a transport.
+type Model struct {
+	m *engine.Model
+}
+
+// Load loads a model by name: a checkpoint folder (config.json and
+// safetensors weights, optionally tokenizer.json) or a Hugging Face id
+// found in the local cache. "tiny" names the embedded default model, which
+// is not built yet: it fails with a message saying so.
+func Load(name string) *Model {
+	m, err := engine.Load(Context(), name, engine.LoadOptions{})
+	must(err)
+	return &Model{m: m}
+}
+
+// Engine returns the engine model underneath, for Go code that wants errors
+// instead of panics.
+func (m *Model) Engine() *engine.Model { return m.m }
+
+// String summarises the model: family, layers, hidden size, vocabulary,
+// backend and number of intervention points.
+func (m *Model) String() string {
+	if m == nil || m.m == nil {
+		return "act.Model(nil)"
+	}
+	return m.m.String()
+}
+
+// Points lists the intervention points (Hugging Face module names) in
+// module order; with a pattern, only those whose whole name matches the
+// regular expression (like Python's re.fullmatch). No match panics with a
+// few valid names.
+func (m *Model) Points(pattern ...string) []string {
+	if len(pattern) == 0 {
+		return m.m.Points()
+	}
+	var out []string
+	for _, p := range pattern {
+		pts, err := m.m.MatchPoints(p)
+		must(err)
+		out = append(out, pts...)
+	}
+	return out
+}
+
+// Tokenize encodes text with the model's tokenizer, adding its special
+// tokens (BOS) as Hugging Face's tokenizer(text) does.
+func (m *Model) Tokenize(text string) []int {
+	return m.tokenizer("Tokenize").Encode(text, true)
+}
+
+// Decode turns ids back into text, skipping special tokens.
+func (m *Model) Decode(ids []int) string {
+	return m.tokenizer("Decode").Decode(ids, true)
+}
+
+func (m *Model) tokenizer(call string) interface {
+	Encode(string, bool) []int
+	Decode([]int, bool) string
+} {
+	tok := m.m.Tokenizer()
+	if tok == nil {
+		fail("%s: model %s has no tokenizer.json; use token ids (Logits, GenerateIDs)", call, m.m.Name())
+	}
+	return tok
+}
+
+// Logits returns the logits of every position of ids: [position][vocab].
+func (m *Model) Logits(ids []int) [][]float32 {
+	return m.LogitsWith(ids, nil, 0)
+}
+
+// LogitsWith returns the logits of every position of ids with the
+// transport t active at strength λ (t nil: unsteered).
+func (m *Model) LogitsWith(ids []int, t *Transport, lambda float64) [][]float32 {
+	out, err := m.m.Forward(Context(), [][]int{ids}, engine.ForwardOptions{Steering: steering(t, lambda)})
+	must(err)
+	return out.Logits[0]
+}
+
+// Capture returns the output of one intervention point at every position
+// of ids: [position][unit].
+func (m *Model) Capture(ids []int, point string) [][]float32 {
+	out, err := m.m.Forward(Context(), [][]int{ids}, engine.ForwardOptions{Capture: []string{point}, NoLogits: true})
+	must(err)
+	return out.Captured[point][0]
+}
+
+// Generate continues prompt under the transport t at strength λ (t nil:
+// unsteered) and returns the new text. Greedy unless Sample is given;
+// options: MaxTokens (default 32), Sample(temperature, topP), TopK, Seed.
+// The model's tokenizer must be present.
+func (m *Model) Generate(prompt string, t *Transport, lambda float64, opts ...Option) string {
+	ids := m.Tokenize(prompt)
+	return m.Decode(m.GenerateIDs(ids, t, lambda, opts...))
+}
+
+// GenerateIDs continues the token ids under the transport t at strength λ
+// and returns the new ids (the prompt excluded, generation stopping before
+// an EOS id). Options as for Generate.
+func (m *Model) GenerateIDs(ids []int, t *Transport, lambda float64, opts ...Option) []int {
+	o := collect(opts)
+	g := engine.GenerateOptions{
+		MaxNewTokens: o.maxTokens,
+		Steering:     steering(t, lambda),
+		Temperature:  float32(o.temperature),
+		TopP:         float32(o.topP),
+		TopK:         o.topK,
+		Seed:         o.seed,
+	}
+	if o.maxTokens < 0 {
+		fail("MaxTokens(%d): want a positive count", o.maxTokens)
+	}
+	if o.temperature < 0 || o.topP < 0 || o.topP > 1 {
+		fail("Sample(%g, %g): want temperature ≥ 0 and 0 ≤ topP ≤ 1", o.temperature, o.topP)
+	}
+	if o.topK > 0 && o.temperature == 0 {
+		g.Temperature = 1 // TopK alone asks for sampling
+	}
+	out, err := m.m.Generate(Context(), [][]int{ids}, g)
+	must(err)
+	return out[0]
+}
+
+// steering converts a script transport to the engine's steering; the
+// transport's Meta.Position "last" applies it at the last token only.
+func steering(t *Transport, lambda float64) *engine.Steering {
+	if t == nil {
+		return nil
+	}
+	raw := t.raw()
+	if raw == nil {
+		return nil
+	}
+	switch raw.Meta.Position {
+	case "", "all", "last":
+	default:
+		fail("transport position %q: want \"all\" or \"last\"", raw.Meta.Position)
+	}
+	return &engine.Steering{Maps: raw.Maps, Strength: float32(lambda), LastOnly: raw.Meta.Position == "last"}
+}

@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/actsh/actsh/engine/tokenizer"
+)
+
+// ErrNoDefaultModel is returned by [Load] for the name "tiny" until the
+// embedded default model is built.
+var ErrNoDefaultModel = errors.New(`engine: the embedded default model "tiny" is not built yet; load a checkpoint folder or a Hugging Face id instead`)
+
+// LoadOptions tune [Load]. The zero value works.
+type LoadOptions struct{}
+
+// Load resolves name (a checkpoint folder or a Hugging Face id in the local
+// cache), reads config.json and the safetensors weights, builds the model
+// of the family named by the config's architectures, and loads
+// tokenizer.json when the folder has one (otherwise [Model.Tokenizer] is
+// nil and only id-level calls work).
+func Load(ctx context.Context, name string, opts LoadOptions) (*Model, error) {
+	if name == "tiny" {
+		return nil, ErrNoDefaultModel
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dir := name
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("engine: load %s: not a checkpoint folder (Hugging Face ids are not resolved yet)", name)
+	}
+	cfgPath := filepath.Join(dir, "config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", name, err)
+	}
+	set, err := openDirWeights(dir)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", name, err)
+	}
+	m, err := New(cfg, set)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", dir, err)
+	}
+	tok, err := tokenizer.Load(dir)
+	switch {
+	case err == nil:
+		m.tok = tok
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return nil, fmt.Errorf("engine: load %s: %w", dir, err)
+	}
+	m.name, m.dir = name, dir
+	return m, nil
+}
+
+// Tokenizer returns the model's tokenizer, nil when its folder has no
+// tokenizer.json.
+func (m *Model) Tokenizer() *tokenizer.Tokenizer { return m.tok }
+
+// Name is the name the model was loaded by ("" for [New]).
+func (m *Model) Name() string { return m.name }
+
+// Dir is the checkpoint folder the model was loaded from ("" for [New]).
+func (m *Model) Dir() string { return m.dir }
