@@ -109,10 +109,10 @@ func (f *fixture) rows(t *testing.T, name string) [][]float32 {
 // index is the part of testdata/reference/act/index.json the tests read.
 type index struct {
 	Cases map[string]struct {
-		File    string         `json:"file"`
-		NSrc    int            `json:"n_src"`
-		NDst    int            `json:"n_dst"`
-		Noise   []int          `json:"linear_ot_zero_over_zero_without_noise_dims"`
+		File    string `json:"file"`
+		NSrc    int    `json:"n_src"`
+		NDst    int    `json:"n_dst"`
+		Noise   []int  `json:"linear_ot_zero_over_zero_without_noise_dims"`
 		Methods map[string]struct {
 			Supported bool `json:"supported"`
 			Outputs   []struct {
