@@ -12,7 +12,8 @@ import (
 // bpe is the byte-pair-encoding model of tokenizer.json ("type": "BPE").
 type bpe struct {
 	vocab  map[string]int
-	tokens []string            // id -> token, "" for holes
+	tokens []string            // id -> token, "" for holes, when ids are dense
+	sparse map[int]string      // id -> token otherwise
 	merges map[uint64]mergeRes // (left id, right id) -> merge
 
 	unk           int // -1 without unk_token
@@ -88,9 +89,16 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 		}
 		maxID = max(maxID, id)
 	}
-	m.tokens = make([]string, maxID+1)
-	for tok, id := range m.vocab {
-		m.tokens[id] = tok
+	if maxID < 2*len(m.vocab)+1024 {
+		m.tokens = make([]string, maxID+1)
+		for tok, id := range m.vocab {
+			m.tokens[id] = tok
+		}
+	} else { // a few huge ids: a slice would waste memory
+		m.sparse = make(map[int]string, len(m.vocab))
+		for tok, id := range m.vocab {
+			m.sparse[id] = tok
+		}
 	}
 	if j.UnkToken != nil {
 		id, ok := m.vocab[*j.UnkToken]

@@ -325,6 +325,10 @@ func (t *Tokenizer) setSpecials(cfg Config) error {
 }
 
 func (m *bpe) idToken(id int) (string, bool) {
+	if m.sparse != nil {
+		tok, ok := m.sparse[id]
+		return tok, ok
+	}
 	if id < 0 || id >= len(m.tokens) || m.tokens[id] == "" {
 		return "", false
 	}

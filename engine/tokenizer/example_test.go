@@ -1,0 +1,35 @@
+package tokenizer_test
+
+import (
+	"fmt"
+
+	"github.com/actsh/actsh/engine/tokenizer"
+)
+
+// A minimal byte-level BPE tokenizer.json: four tokens, one merge, a BOS template.
+const tokenizerJSON = `{
+  "added_tokens": [{"id": 0, "content": "<s>", "special": true}],
+  "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false},
+  "post_processor": {"type": "TemplateProcessing",
+    "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}],
+    "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]}}},
+  "decoder": {"type": "ByteLevel"},
+  "model": {"type": "BPE", "vocab": {"<s>": 0, "h": 1, "i": 2, "hi": 3, "Ġ": 4},
+    "merges": ["h i"]}
+}`
+
+func ExampleParse() {
+	tok, err := tokenizer.Parse([]byte(tokenizerJSON), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ids := tok.Encode("hi hi", true)
+	fmt.Println(ids)
+	fmt.Printf("%q %q\n", tok.Decode(ids, false), tok.Decode(ids, true))
+	fmt.Println(tok)
+	// Output:
+	// [0 3 4 3]
+	// "<s>hi hi" "hi hi"
+	// BPE tokenizer, 5 tokens, bos "<s>" (0)
+}
