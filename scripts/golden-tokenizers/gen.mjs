@@ -143,9 +143,26 @@ function mix(base) {
   return res;
 }
 
+// random builds short strings over an alphabet chosen to stress the
+// pre-tokenization regexes: every kind of space, letters and marks, digits of
+// several scripts, apostrophes before contraction letters of both cases.
+function random() {
+  const alphabet = [" ", " ", " ", "\t", "\n", "\r", "\u00a0", "\u3000", "\u2009", "a", "b", "Z", "s", "S", "t", "l", "L", "d", "m", "r", "e", "v",
+    "'", "'", "\"", ".", ",", "!", "-", "_", "(", "1", "2", "0", "\u00b2", "\u2167", "\u0663", "\u00e9", "\u0301", "\u65e5", "\u672c",
+    "\ud83d\ude00", "\ud83d\udc4d\ud83c\udffd", "\u200d", "\u05d0", "<", ">", "|", "\u2581"];
+  const res = [];
+  for (let i = 0; i < 1500; i++) {
+    const n = 1 + int(14);
+    let s = "";
+    for (let j = 0; j < n; j++) s += pick(alphabet);
+    res.push(s);
+  }
+  return res;
+}
+
 function corpus() {
   const base = prose();
-  const lines = [...base, ...[].concat(...pools), ...mix(base)];
+  const lines = [...base, ...[].concat(...pools), ...mix(base), ...random()];
   // JavaScript's \s differs from Oniguruma's (the engine Hugging Face
   // tokenizers uses) on U+0085 and U+FEFF: keep them out of the golden set.
   return lines.filter((l) => !/[\u0085\ufeff]/.test(l)).map((l) => l.toWellFormed());
