@@ -28,7 +28,10 @@
 //	out = λ·(W_d·z + B_d) + (1 − λ)·z   where Lo_d < z < Hi_d
 //	out = z                               elsewhere
 //
-// The maps and λ are graph inputs, so changing them never recompiles; λ = 0
+// A map with Knots (transport.Knots, the exact 1-D OT map) uses its
+// piecewise-linear T(z) in place of W·z + B, evaluated in the graph by
+// bisection over the knots. The maps and λ are graph inputs, so changing
+// them never recompiles (the number of knots is a shape); λ = 0
 // selects z itself and is bit-identical to the unsteered model. Steering
 // applies in every forward pass of a generation, so cached keys and values
 // are the steered ones.

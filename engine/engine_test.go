@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -415,6 +416,78 @@ func BenchmarkGenerate(b *testing.B) {
 			for b.Loop() {
 				if _, err := m.Generate(ctx, batch, engine.GenerateOptions{MaxNewTokens: 16, StopTokens: []int{}}); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// knotsMap builds a monotone piecewise-linear map with K knots per unit
+// spread over [−2, 2], one repeated x knot per unit, and y knots that
+// are a sorted random draw.
+func knotsMap(r *rand.Rand, width, K int) *transport.Map {
+	m := &transport.Map{W: make([]float32, width), B: make([]float32, width), Knots: &transport.Knots{}}
+	for range width {
+		x, y := make([]float32, K), make([]float32, K)
+		for k := range K {
+			x[k] = -2 + 4*float32(k)/float32(K-1) + float32(r.Float64()*0.1)
+			y[k] = float32(r.NormFloat64())
+		}
+		x[K/2] = x[K/2-1] // a repeated knot: zero-width segment
+		slicesSort(y)
+		m.Knots.X = append(m.Knots.X, x)
+		m.Knots.Y = append(m.Knots.Y, y)
+	}
+	return m
+}
+
+func slicesSort(v []float32) {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+}
+
+// TestSteeringKnots checks the piecewise-linear form of the steering op
+// against transport.Map.ApplyTo on the host, for knot counts that are and
+// are not powers of two, with values below, between, on and above the
+// knots. Tolerance 1e-6·max(1,|z|): the same float32 formula, but the
+// graph may fuse operations differently.
+func TestSteeringKnots(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(11, 12))
+	m := models(t)["gpt2"]
+	pt := midPoint["gpt2"]
+	D := m.PointWidth(pt)
+	batch := prompts(r, m.Info().VocabSize, 6, 9)
+	base, err := m.Forward(ctx, batch, engine.ForwardOptions{Capture: []string{pt}, NoLogits: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, K := range []int{2, 5, 8, 33} {
+		t.Run(fmt.Sprint(K), func(t *testing.T) {
+			mp := knotsMap(r, D, K)
+			// Put one unit's knots exactly on observed values.
+			mp.Knots.X[0][K/2] = base.Captured[pt][0][0][0]
+			mp.Knots.X[0][K-1] = base.Captured[pt][0][1][0]
+			slicesSort(mp.Knots.X[0])
+			const lambda = 0.8
+			st := &engine.Steering{Maps: map[string]*transport.Map{pt: mp}, Strength: lambda}
+			out, err := m.Forward(ctx, batch, engine.ForwardOptions{Steering: st, Capture: []string{pt}, NoLogits: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range batch {
+				for p := range s {
+					z := base.Captured[pt][i][p]
+					want := mp.ApplyTo(nil, z, lambda)
+					for d := range D {
+						got := out.Captured[pt][i][p][d]
+						if math.Abs(float64(got-want[d])) > 1e-6*math.Max(1, math.Abs(float64(z[d]))) {
+							t.Fatalf("seq %d pos %d unit %d: got %g, want %g (z=%g)", i, p, d, got, want[d], z[d])
+						}
+					}
 				}
 			}
 		})

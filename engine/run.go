@@ -79,7 +79,7 @@ func (m *Model) keyFor(r *request) (graphKey, []string) {
 
 // compile builds and compiles the pass for key. Graph-building panics
 // (GoMLX's convention) come back as errors.
-func (m *Model) compile(key graphKey, steerPts, capturePts []string) (c *compiled, err error) {
+func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string, capturePts []string) (c *compiled, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("engine: build %s graph: %v", m.info.Family, r)
@@ -106,7 +106,7 @@ func (m *Model) compile(key graphKey, steerPts, capturePts []string) (c *compile
 	p.lambda = Parameter(g, "lambda", shapes.Make(dtypes.Float32))
 	p.steer = map[string]*steerInputs{}
 	for _, name := range steerPts {
-		p.steer[name] = newSteerInputs(g, name, m.pointWidth[name])
+		p.steer[name] = newSteerInputs(g, name, m.pointWidth[name], kinds[name])
 	}
 	if key.cache > 0 {
 		p.offset = i32("offset")
@@ -167,7 +167,11 @@ func (m *Model) run(r *request) (res *result, err error) {
 	defer m.mu.Unlock()
 	c, ok := m.graphs[key]
 	if !ok {
-		c, err = m.compile(key, steerPts, r.capture)
+		kinds := map[string]string{}
+		for _, n := range steerPts {
+			kinds[n] = mapKind(r.steering.Maps[n])
+		}
+		c, err = m.compile(key, steerPts, kinds, r.capture)
 		if err != nil {
 			return nil, err
 		}
