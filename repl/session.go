@@ -333,11 +333,10 @@ func (s *Session) run(src string) (v reflect.Value, err error, internal bool) {
 	case <-ctx.Done():
 	}
 	select {
-	case r := <-done:
-		if r.err != nil {
-			r.err = interruptedError{}
-		}
-		return r.v, r.err, false
+	case <-done:
+		// Whether the input failed on the cancelled context or ended
+		// because it watched it, it did not run to completion.
+		return reflect.Value{}, interruptedError{}, false
 	case <-time.After(s.opt.Grace):
 	}
 	// The old interpreter still runs the input: leave it to it.

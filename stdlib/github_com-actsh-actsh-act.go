@@ -10,20 +10,25 @@ import (
 func init() {
 	Symbols["github.com/actsh/actsh/act/act"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Context":    reflect.ValueOf(act.Context),
-		"Dst":        reflect.ValueOf(act.Dst),
-		"MaxTokens":  reflect.ValueOf(act.MaxTokens),
-		"Pool":       reflect.ValueOf(act.Pool),
-		"Position":   reflect.ValueOf(act.Position),
-		"Sample":     reflect.ValueOf(act.Sample),
-		"Seed":       reflect.ValueOf(act.Seed),
-		"SetContext": reflect.ValueOf(act.SetContext),
-		"Src":        reflect.ValueOf(act.Src),
-		"Support":    reflect.ValueOf(act.Support),
-		"TopK":       reflect.ValueOf(act.TopK),
+		"Context":       reflect.ValueOf(act.Context),
+		"Dst":           reflect.ValueOf(act.Dst),
+		"LoadTokenizer": reflect.ValueOf(act.LoadTokenizer),
+		"MaxTokens":     reflect.ValueOf(act.MaxTokens),
+		"NewTokenizer":  reflect.ValueOf(act.NewTokenizer),
+		"NewTransport":  reflect.ValueOf(act.NewTransport),
+		"Pool":          reflect.ValueOf(act.Pool),
+		"Position":      reflect.ValueOf(act.Position),
+		"Sample":        reflect.ValueOf(act.Sample),
+		"Seed":          reflect.ValueOf(act.Seed),
+		"SetContext":    reflect.ValueOf(act.SetContext),
+		"Src":           reflect.ValueOf(act.Src),
+		"Support":       reflect.ValueOf(act.Support),
+		"TopK":          reflect.ValueOf(act.TopK),
 
 		// type definitions
-		"Error":  reflect.ValueOf((*act.Error)(nil)),
-		"Option": reflect.ValueOf((*act.Option)(nil)),
+		"Error":     reflect.ValueOf((*act.Error)(nil)),
+		"Option":    reflect.ValueOf((*act.Option)(nil)),
+		"Tokenizer": reflect.ValueOf((*act.Tokenizer)(nil)),
+		"Transport": reflect.ValueOf((*act.Transport)(nil)),
 	}
 }

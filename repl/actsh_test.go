@@ -1,0 +1,265 @@
+package repl
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// actshBinary builds cmd/actsh once per test run.
+func actshBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the actsh binary; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("needs the go command to build actsh")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "actsh-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "actsh")
+		cmd := exec.Command(goTool, "build", "-o", binPath, "github.com/actsh/actsh/cmd/actsh")
+		cmd.Env = append(os.Environ(), "GOMLX_NO_AUTO_INSTALL=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New("go build cmd/actsh: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func runActsh(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(actshBinary(t), args...)
+	cmd.Env = append(os.Environ(), "GOMLX_NO_AUTO_INSTALL=1")
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// TestRunMatchesGoRun runs the same recipe with `actsh run` and `go run`.
+func TestRunMatchesGoRun(t *testing.T) {
+	bin := actshBinary(t)
+	_ = bin
+	got, stderr, code := runActsh(t, "", "run", "testdata/recipe.go", "x", "y")
+	if code != 0 {
+		t.Fatalf("actsh run: exit %d: %s", code, stderr)
+	}
+	cmd := exec.Command("go", "run", "testdata/recipe.go", "x", "y")
+	cmd.Env = append(os.Environ(), "GOMLX_NO_AUTO_INSTALL=1")
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go run: %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("actsh run and go run differ\n--- actsh run ---\n%s--- go run ---\n%s", got, want)
+	}
+}
+
+// TestExitCodes checks the exit status and the one-line error of actsh for
+// scripts that succeed, fail and panic, and for usage errors.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const head = "package main\n\nimport (\n\t\"fmt\"\n\t. \"github.com/actsh/actsh/act\"\n)\n\nvar _ = Pool\n\n"
+	ok := write("ok.go", head+"func main() { fmt.Println(\"ok\") }\n")
+	actErr := write("acterr.go", head+"func main() { fmt.Println(LoadTokenizer(\"/no/such/tokenizer.json\")) }\n")
+	panics := write("panic.go", head+"func main() { fmt.Println(\"before\"); panic(\"boom\") }\n")
+	compile := write("compile.go", head+"func main() { fmt.Println(undefinedName) }\n")
+	tests := []struct {
+		name    string
+		stdin   string
+		args    []string
+		code    int
+		stdout  string
+		errLike string // a substring of the one-line stderr ("" for none)
+	}{
+		{"run ok", "", []string{"run", ok}, 0, "ok\n", ""},
+		{"run act error", "", []string{"run", actErr}, 1, "", "act: "},
+		{"run panic", "", []string{"run", panics}, 1, "before\n", "panic: boom"},
+		{"run compile error", "", []string{"run", compile}, 1, "", "undefined: undefinedName"},
+		{"run missing file", "", []string{"run", filepath.Join(dir, "nope.go")}, 1, "", "nope.go"},
+		{"run without file", "", []string{"run"}, 2, "", "usage"},
+		{"unknown flag", "", []string{"-x"}, 2, "", "unknown argument"},
+		{"-e ok", "", []string{"-e", "x := 20\nx + 1"}, 0, "21\n", ""},
+		{"-e error", "", []string{"-e", "fmt.Println(1)\nnope\nfmt.Println(2)"}, 1, "1\n", "undefined: nope"},
+		{"stdin lines", "x := 2\nfmt.Println(x * 3)\n", nil, 0, "6\n", ""},
+		{"stdin program", "package main\nimport \"fmt\"\nfunc main() { fmt.Println(\"prog\") }\n", nil, 0, "prog\n", ""},
+		{"stdin panic", "panic(\"no\")\n", nil, 1, "", "panic: no"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runActsh(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			if stdout != tc.stdout {
+				t.Errorf("stdout %q, want %q", stdout, tc.stdout)
+			}
+			if tc.errLike == "" && stderr != "" {
+				t.Errorf("stderr %q, want none", stderr)
+			}
+			if tc.errLike != "" {
+				if !strings.Contains(stderr, tc.errLike) {
+					t.Errorf("stderr %q, want it to contain %q", stderr, tc.errLike)
+				}
+				if tc.code == 1 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+					t.Errorf("stderr has several lines, want one: %q", stderr)
+				}
+			}
+		})
+	}
+}
+
+// term drives actsh in a pseudo-terminal.
+type term struct {
+	t    *testing.T
+	f    *os.File
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen int
+	done chan struct{}
+}
+
+func (p *term) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.Write(b)
+}
+
+// expect waits for s to appear in the output after what earlier calls saw.
+func (p *term) expect(s string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		out := p.buf.String()
+		p.mu.Unlock()
+		if i := strings.Index(out[p.seen:], s); i >= 0 {
+			p.seen += i + len(s)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.t.Fatalf("timed out waiting for %q; output after the last match:\n%s", s, p.buf.String()[p.seen:])
+}
+
+func (p *term) send(s string) {
+	p.t.Helper()
+	if _, err := p.f.Write([]byte(s)); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// TestTerminal drives the real program in a pseudo-terminal through tab
+// completion, Ctrl-C during a long computation (one that watches act's
+// context and one that does not), Ctrl-D, and the history file.
+func TestTerminal(t *testing.T) {
+	bin := actshBinary(t)
+	state := t.TempDir()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "GOMLX_NO_AUTO_INSTALL=1", "XDG_STATE_HOME="+state, "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer f.Close()
+	p := &term{t: t, f: f, done: make(chan struct{})}
+	go func() {
+		io.Copy(p, f)
+		close(p.done)
+	}()
+	defer cmd.Process.Kill()
+
+	p.expect("act> ")
+	// Completion of a package member (one candidate: completed in place).
+	p.send("strings.ToUpp\t")
+	p.expect("strings.ToUpper")
+	p.send("(\"abc\")\r")
+	p.expect("\"ABC\"")
+	p.expect("act> ")
+	// Completion of a method of a value in scope.
+	p.send("var b strings.Builder\r")
+	p.expect("act> ")
+	p.send("b.WriteStr\t")
+	p.expect("b.WriteString")
+	p.send("(\"hi\")\r")
+	p.expect("act> ")
+	p.send("b.String()\r")
+	p.expect("\"hi\"")
+	p.expect("act> ")
+
+	// Ctrl-C during a computation that watches act's context.
+	p.send("fmt.Println(\"looping\"); for Context().Err() == nil {}\r")
+	p.expect("looping")
+	p.send("\x03")
+	p.expect("interrupted")
+	p.expect("act> ")
+	// Ctrl-C during one that does not: the session goes on in a fresh
+	// interpreter with its variables.
+	p.send("fmt.Println(\"spinning\"); for {}\r")
+	p.expect("spinning")
+	p.send("\x03")
+	p.expect("does not watch for interrupts")
+	p.expect("act> ")
+	p.send("b.String() + \"!\"\r")
+	p.expect("\"hi!\"")
+	p.expect("act> ")
+
+	// Ctrl-D leaves.
+	p.send("\x04")
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("actsh did not exit on Ctrl-D")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("actsh exit: %v", err)
+	}
+	hist, err := os.ReadFile(filepath.Join(state, "actsh", "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(hist), "var b strings.Builder\n") {
+		t.Errorf("history file lacks an input line:\n%s", hist)
+	}
+}
