@@ -59,10 +59,10 @@ type bpeJSON struct {
 func newBPE(raw json.RawMessage) (*bpe, error) {
 	var j bpeJSON
 	if err := json.Unmarshal(raw, &j); err != nil {
-		return nil, fmt.Errorf("tokenizer: model: %w", err)
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	if j.Dropout != nil && *j.Dropout != 0 {
-		return nil, fmt.Errorf("tokenizer: model: BPE dropout %v is not supported (only deterministic encoding)", *j.Dropout)
+		return nil, fmt.Errorf("model: BPE dropout %v is not supported (only deterministic encoding)", *j.Dropout)
 	}
 	m := &bpe{
 		vocab:        j.Vocab,
@@ -85,7 +85,7 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 	maxID := -1
 	for tok, id := range m.vocab {
 		if id < 0 || id > 1<<30 {
-			return nil, fmt.Errorf("tokenizer: model: token %q has id %d out of range", tok, id)
+			return nil, fmt.Errorf("model: token %q has id %d out of range", tok, id)
 		}
 		maxID = max(maxID, id)
 	}
@@ -103,7 +103,7 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 	if j.UnkToken != nil {
 		id, ok := m.vocab[*j.UnkToken]
 		if !ok {
-			return nil, fmt.Errorf("tokenizer: model: unk_token %q is not in the vocabulary", *j.UnkToken)
+			return nil, fmt.Errorf("model: unk_token %q is not in the vocabulary", *j.UnkToken)
 		}
 		m.unk = id
 	}
@@ -119,7 +119,7 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 	for rank, rm := range j.Merges {
 		a, b, err := parseMerge(rm)
 		if err != nil {
-			return nil, fmt.Errorf("tokenizer: model: merge %d: %w", rank+1, err)
+			return nil, fmt.Errorf("model: merge %d: %w", rank+1, err)
 		}
 		ia, okA := m.vocab[a]
 		ib, okB := m.vocab[b]
@@ -128,7 +128,7 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 			if okA {
 				missing = b
 			}
-			return nil, fmt.Errorf("tokenizer: model: merge %d (%q %q): token %q is not in the vocabulary", rank+1, a, b, missing)
+			return nil, fmt.Errorf("model: merge %d (%q %q): token %q is not in the vocabulary", rank+1, a, b, missing)
 		}
 		merged := a + strings.TrimPrefix(b, m.prefix)
 		if m.prefix == "" {
@@ -136,7 +136,7 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 		}
 		id, ok := m.vocab[merged]
 		if !ok {
-			return nil, fmt.Errorf("tokenizer: model: merge %d (%q %q): result %q is not in the vocabulary", rank+1, a, b, merged)
+			return nil, fmt.Errorf("model: merge %d (%q %q): result %q is not in the vocabulary", rank+1, a, b, merged)
 		}
 		// A repeated pair takes its last rank, as Hugging Face's map does.
 		m.merges[pairKey(ia, ib)] = mergeRes{rank: int32(rank), id: int32(id)}
@@ -147,7 +147,7 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 // parseMerge reads one merge, either "a b" or ["a", "b"].
 func parseMerge(raw json.RawMessage) (string, string, error) {
 	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
+	if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
 		parts := strings.Split(s, " ")
 		if len(parts) != 2 {
 			return "", "", fmt.Errorf("%q is not two tokens separated by one space", s)

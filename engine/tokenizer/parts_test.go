@@ -233,7 +233,7 @@ func TestParseErrors(t *testing.T) {
 		data string
 		want string // substring of the error
 	}{
-		{"not json", `{"model": `, "parse tokenizer.json"},
+		{"not json", `{"model": `, "tokenizer.json: unexpected end"},
 		{"no model", `{"added_tokens": []}`, "no model"},
 		{"unknown model", `{"model": {"type": "Unigram", "vocab": []}}`, `model type "Unigram" is not supported`},
 		{"bad merge string", tinyJSON(map[string]string{"model.merges": `["a b c"]`}), `merge 1: "a b c" is not two tokens`},

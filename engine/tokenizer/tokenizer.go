@@ -82,17 +82,25 @@ func (t *tokenName) UnmarshalJSON(b []byte) error {
 // ParseConfig reads a tokenizer_config.json; extra, when not nil, is a
 // special_tokens_map.json whose tokens fill the ones config does not name.
 func ParseConfig(config, extra []byte) (Config, error) {
+	c, err := parseConfig(config, extra)
+	if err != nil {
+		return c, fmt.Errorf("tokenizer: %w", err)
+	}
+	return c, nil
+}
+
+func parseConfig(config, extra []byte) (Config, error) {
 	var c Config
 	var j configJSON
 	if len(config) > 0 {
 		if err := json.Unmarshal(config, &j); err != nil {
-			return c, fmt.Errorf("tokenizer: tokenizer_config.json: %w", err)
+			return c, fmt.Errorf("tokenizer_config.json: %w", err)
 		}
 	}
 	if len(extra) > 0 {
 		var m configJSON
 		if err := json.Unmarshal(extra, &m); err != nil {
-			return c, fmt.Errorf("tokenizer: special_tokens_map.json: %w", err)
+			return c, fmt.Errorf("special_tokens_map.json: %w", err)
 		}
 		fill := func(dst *tokenName, src tokenName) {
 			if *dst == "" {
@@ -138,13 +146,13 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: load %s: %w", path, err)
 	}
-	cfg, err := ParseConfig(config, extra)
+	cfg, err := parseConfig(config, extra)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, fmt.Errorf("tokenizer: load %s: %w", path, err)
 	}
-	t, err := ParseWithConfig(data, cfg)
+	t, err := parse(data, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", file, err)
+		return nil, fmt.Errorf("tokenizer: load %s: %w", file, err)
 	}
 	return t, nil
 }
@@ -160,9 +168,9 @@ func readOptional(path string) ([]byte, error) {
 // Parse builds a tokenizer from the bytes of a tokenizer.json and,
 // optionally (nil), of a tokenizer_config.json.
 func Parse(data []byte, config []byte) (*Tokenizer, error) {
-	cfg, err := ParseConfig(config, nil)
+	cfg, err := parseConfig(config, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	return ParseWithConfig(data, cfg)
 }
@@ -179,24 +187,32 @@ type fileJSON struct {
 // ParseWithConfig builds a tokenizer from the bytes of a tokenizer.json and
 // the settings of its tokenizer_config.json.
 func ParseWithConfig(data []byte, cfg Config) (*Tokenizer, error) {
+	t, err := parse(data, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	return t, nil
+}
+
+func parse(data []byte, cfg Config) (*Tokenizer, error) {
 	var j fileJSON
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("tokenizer: parse tokenizer.json: %w", err)
+		return nil, fmt.Errorf("tokenizer.json: %w", err)
 	}
 	if isNull(j.Model) {
-		return nil, fmt.Errorf("tokenizer: tokenizer.json has no model")
+		return nil, fmt.Errorf("tokenizer.json has no model")
 	}
 	var mt struct {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(j.Model, &mt); err != nil {
-		return nil, fmt.Errorf("tokenizer: model: %w", err)
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	if mt.Type == "" && strings.Contains(string(j.Model), `"merges"`) {
 		mt.Type = "BPE" // old files leave the type out
 	}
 	if mt.Type != "BPE" {
-		return nil, fmt.Errorf("tokenizer: model type %q is not supported (only BPE)", mt.Type)
+		return nil, fmt.Errorf("model type %q is not supported (only BPE)", mt.Type)
 	}
 	t := &Tokenizer{modelType: mt.Type, bos: -1, eos: -1, pad: -1, cleanup: cfg.CleanUpTokenizationSpaces}
 	var err error
@@ -204,16 +220,16 @@ func ParseWithConfig(data []byte, cfg Config) (*Tokenizer, error) {
 		return nil, err
 	}
 	if t.normalizer, err = newNormalizer(j.Normalizer); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	if t.pre, err = newPreTokenizer(j.PreTokenizer); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	if t.post, err = newPostProcessor(j.PostProcessor); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	if t.decoder, err = newDecoder(j.Decoder); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	if err := t.setAdded(j.AddedTokens); err != nil {
 		return nil, err
@@ -232,13 +248,13 @@ func (t *Tokenizer) setAdded(added []addedToken) error {
 	t.vocabSize = len(t.model.vocab)
 	for i, a := range added {
 		if a.ID < 0 || a.ID > 1<<30 {
-			return fmt.Errorf("tokenizer: added token %q has id %d out of range", a.Content, a.ID)
+			return fmt.Errorf("added token %q has id %d out of range", a.Content, a.ID)
 		}
 		if a.Content == "" {
-			return fmt.Errorf("tokenizer: added token %d has empty content", a.ID)
+			return fmt.Errorf("added token %d has empty content", a.ID)
 		}
 		if _, dup := t.addedByID[a.ID]; dup {
-			return fmt.Errorf("tokenizer: added tokens repeat id %d (%q)", a.ID, a.Content)
+			return fmt.Errorf("added tokens repeat id %d (%q)", a.ID, a.Content)
 		}
 		t.addedByID[a.ID] = i
 		t.addedByTok[a.Content] = i
@@ -265,7 +281,7 @@ func (t *Tokenizer) setSpecials(cfg Config) error {
 		}
 		id, ok := t.TokenToID(name)
 		if !ok {
-			return -1, fmt.Errorf("tokenizer: %s %q is not in the vocabulary", what, name)
+			return -1, fmt.Errorf("%s %q is not in the vocabulary", what, name)
 		}
 		return id, nil
 	}
