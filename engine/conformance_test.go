@@ -64,15 +64,7 @@ func refDir(t testing.TB, fam string) string {
 
 func loadCheckpoint(t testing.TB, dir string) *engine.Model {
 	t.Helper()
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := readST(filepath.Join(dir, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := engine.New(cfg, w)
+	m, err := engine.Load(context.Background(), dir, engine.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +100,7 @@ func (e expected) floats(name string) ([]float32, []int) {
 	return v, s
 }
 
-func (e expected) has(name string) bool { _, ok := e.entries[name]; return ok }
+func (e expected) has(name string) bool { _, ok := e.Info(name); return ok }
 
 // maxDiff compares got rows [pos][unit] with want (row-major, rows of
 // len(got[0])) and returns the largest |got−want|/scale(want).

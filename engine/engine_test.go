@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -491,5 +492,38 @@ func TestSteeringKnots(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	ctx := context.Background()
+	unknown := t.TempDir()
+	if err := os.WriteFile(filepath.Join(unknown, "config.json"), []byte(`{"architectures":["FooForCausalLM"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(unknown, "model.safetensors"), []byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, model, err string
+	}{
+		{"tiny", "tiny", "not built yet"},
+		{"missing", filepath.Join(t.TempDir(), "nothing"), "nothing"},
+		{"unknown architecture", unknown, `unknown architecture "FooForCausalLM" (registered: `},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := engine.Load(ctx, tc.model, engine.LoadOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("error %v, want one containing %q", err, tc.err)
+			}
+		})
+	}
+	m := loadCheckpoint(t, filepath.Join(refDir(t, "llama"), "checkpoint"))
+	if m.Tokenizer() != nil {
+		t.Errorf("the reference checkpoint has no tokenizer.json, but Tokenizer() is not nil")
+	}
+	if want := "llama (LlamaForCausalLM): 2 layers, hidden 64, vocab 320"; !strings.HasPrefix(m.String(), want) {
+		t.Errorf("String() = %q, want prefix %q", m.String(), want)
 	}
 }

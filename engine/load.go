@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/engine/tokenizer"
 )
 
@@ -39,10 +40,11 @@ func Load(ctx context.Context, name string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", name, err)
 	}
-	set, err := openDirWeights(dir)
+	set, err := safetensors.OpenDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", name, err)
 	}
+	defer set.Close() // parameters are copied into tensors
 	m, err := New(cfg, set)
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", dir, err)
