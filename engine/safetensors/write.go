@@ -79,6 +79,14 @@ func I32(name string, shape []int, v []int32) Tensor {
 // multiple of 8 bytes (as the Rust implementation does) so the data section
 // is 8-byte aligned. The output depends only on the inputs.
 func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
+	b, err := encode(tensors, metadata)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	return b, nil
+}
+
+func encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 	ts := make([]Tensor, len(tensors))
 	copy(ts, tensors)
 	sort.SliceStable(ts, func(a, b int) bool { return ts[a].Name < ts[b].Name })
@@ -87,7 +95,7 @@ func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 	if len(metadata) > 0 {
 		m, err := json.Marshal(metadata) // sorted keys
 		if err != nil {
-			return nil, fmt.Errorf("safetensors: metadata: %w", err)
+			return nil, fmt.Errorf("metadata: %w", err)
 		}
 		h.WriteString(`"__metadata__":`)
 		h.Write(m)
@@ -98,7 +106,7 @@ func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 			return nil, err
 		}
 		if i > 0 && ts[i-1].Name == t.Name {
-			return nil, fmt.Errorf("safetensors: tensor %q given twice", t.Name)
+			return nil, fmt.Errorf("tensor %q given twice", t.Name)
 		}
 		if h.Len() > 1 {
 			h.WriteByte(',')
@@ -127,20 +135,20 @@ func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 
 func checkTensor(t Tensor) error {
 	if t.Name == "" || t.Name == "__metadata__" {
-		return fmt.Errorf("safetensors: invalid tensor name %q", t.Name)
+		return fmt.Errorf("invalid tensor name %q", t.Name)
 	}
 	if !t.DType.Valid() {
-		return fmt.Errorf("safetensors: tensor %q: unknown dtype %q", t.Name, string(t.DType))
+		return fmt.Errorf("tensor %q: unknown dtype %q", t.Name, string(t.DType))
 	}
 	n := int64(1)
 	for _, d := range t.Shape {
 		if d < 0 {
-			return fmt.Errorf("safetensors: tensor %q: shape %v has a negative dim", t.Name, t.Shape)
+			return fmt.Errorf("tensor %q: shape %v has a negative dim", t.Name, t.Shape)
 		}
 		n *= int64(d)
 	}
 	if want := n * int64(t.DType.Size()); int64(len(t.Data)) != want {
-		return fmt.Errorf("safetensors: tensor %q: %d bytes of data, but %s shape %v needs %d", t.Name, len(t.Data), t.DType, t.Shape, want)
+		return fmt.Errorf("tensor %q: %d bytes of data, but %s shape %v needs %d", t.Name, len(t.Data), t.DType, t.Shape, want)
 	}
 	return nil
 }
@@ -150,11 +158,11 @@ func checkTensor(t Tensor) error {
 // same folder, syncs it and renames it over path, so readers see either
 // the old file or the complete new one.
 func Write(path string, tensors []Tensor, metadata map[string]string) error {
-	b, err := Encode(tensors, metadata)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	b, err := encode(tensors, metadata)
+	if err == nil {
+		err = WriteFileAtomic(path, b, 0o644)
 	}
-	if err := WriteFileAtomic(path, b, 0o644); err != nil {
+	if err != nil {
 		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}
 	return nil
