@@ -106,3 +106,37 @@ func Detokenize(toks []string) string {
 	}
 	return b.String()
 }
+
+// TagCount counts a word's occurrences in the Brown Corpus as a noun
+// (tags nn*, np*) and as anything else.
+type TagCount struct {
+	Noun, Other int
+}
+
+// BrownTagCounts counts, per lower-cased word, how often the tagged Brown
+// files tag it as a noun. Package concepts uses it to keep out of a
+// concept's lexicon the words that are mostly used as verbs or adjectives
+// ("low", "feed", "fight").
+func BrownTagCounts(files map[string][]byte) map[string]TagCount {
+	out := map[string]TagCount{}
+	for n, data := range files {
+		if len(n) != 4 || n[0] != 'c' || BrownGenres[n[1]] == "" {
+			continue
+		}
+		for _, tok := range strings.Fields(string(data)) {
+			i := strings.LastIndexByte(tok, '/')
+			if i <= 0 {
+				continue
+			}
+			w, tag := strings.ToLower(tok[:i]), tok[i+1:]
+			c := out[w]
+			if strings.HasPrefix(tag, "nn") || strings.HasPrefix(tag, "np") {
+				c.Noun++
+			} else {
+				c.Other++
+			}
+			out[w] = c
+		}
+	}
+	return out
+}

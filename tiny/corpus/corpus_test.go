@@ -92,6 +92,19 @@ func TestFetchFromCache(t *testing.T) {
 	}
 }
 
+func TestBrownTagCounts(t *testing.T) {
+	got := BrownTagCounts(map[string][]byte{
+		"ca01":   []byte("The/at fight/nn was/bedz low/jj ./. They/ppss fight/vb ./. Fight/nn-tl"),
+		"README": []byte("fight/vb"),
+	})
+	if c := got["fight"]; c != (TagCount{Noun: 2, Other: 1}) {
+		t.Errorf("fight: %+v", c)
+	}
+	if c := got["low"]; c != (TagCount{Other: 1}) {
+		t.Errorf("low: %+v", c)
+	}
+}
+
 func TestFetchErrors(t *testing.T) {
 	tgz := makeTarball(t, brownFiles)
 	tests := []struct {

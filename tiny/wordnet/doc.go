@@ -5,7 +5,8 @@
 // # Reading
 //
 // [Parse] reads one data.* file into [Synset] values; [DB] indexes several
-// by (part of speech, offset) and by lemma.
+// noun synsets by offset and by lemma; [ParseIndex] reads index.noun, whose
+// sense order [DB.Sense] ("ship.n.01") and [DB.FirstSense] use.
 //
 // # Lexicons
 //

@@ -137,6 +137,7 @@ func parseLine(t string) (Synset, error) {
 type DB struct {
 	nouns  map[int]*Synset
 	byWord map[string][]int
+	index  map[string][]int
 }
 
 // NewDB indexes the given noun synsets (other parts of speech are ignored).

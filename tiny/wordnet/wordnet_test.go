@@ -68,3 +68,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIndex(t *testing.T) {
+	idx, err := ParseIndex([]byte("  1 licence\nship n 2 2 @ ~ 2 1 00000200 00000100  \nwhaling_ship n 1 1 @ 1 0 00000300  \n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, _ := Parse([]byte(fixture))
+	db := NewDB(ss)
+	db.SetIndex(idx)
+	if o, err := db.Sense("ship", 2); err != nil || o != 100 {
+		t.Errorf("Sense(ship, 2) = %d, %v", o, err)
+	}
+	if _, err := db.Sense("ship", 3); err == nil {
+		t.Error("sense 3 of 2 accepted")
+	}
+	if o, ok := db.FirstSense("whaling ship"); !ok || o != 300 {
+		t.Errorf("FirstSense(whaling ship) = %d, %v", o, ok)
+	}
+	if _, err := ParseIndex([]byte("ship n x\n")); err == nil {
+		t.Error("short line accepted")
+	}
+}
