@@ -55,13 +55,34 @@ func TestFitMatchesEstimate(t *testing.T) {
 		method, support string
 		est             func() ([][]float32, error)
 	}{
-		{"linear_ot", "q_0_100", func() ([][]float32, error) { m, err := estimate.LinearOT(src, dst, "q_0_100"); return applyAll(m.ApplyTo, z, 0.3), err }},
-		{"mean_ot", "q_all", func() ([][]float32, error) { m, err := estimate.MeanOT(src, dst, ""); return applyAll(m.ApplyTo, z, 0.3), err }},
-		{"gaussian_ot", "q_all", func() ([][]float32, error) { m, err := estimate.GaussianOT(src, dst, ""); return applyAll(m.ApplyTo, z, 0.3), err }},
-		{"aura", "", func() ([][]float32, error) { m, _, err := estimate.AurA(src, dst); return applyAll(m.ApplyTo, z, 0.3), err }},
-		{"actadd", "", func() ([][]float32, error) { m, err := estimate.ActAdd(src, dst, 1); return applyAll(m.ApplyTo, z, 0.3), err }},
-		{"exact_ot", "q_0_100", func() ([][]float32, error) { m, err := estimate.ExactOT(src, dst, 40, ""); return applyAll(m.ApplyTo, z, 0.3), err }},
-		{"itic", "", func() ([][]float32, error) { m, _, err := estimate.ITIc(src, dst, 0, 0.01); return applyAll(m.ApplyTo, z, 0.3), err }},
+		{"linear_ot", "q_0_100", func() ([][]float32, error) {
+			m, err := estimate.LinearOT(src, dst, "q_0_100")
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
+		{"mean_ot", "q_all", func() ([][]float32, error) {
+			m, err := estimate.MeanOT(src, dst, "")
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
+		{"gaussian_ot", "q_all", func() ([][]float32, error) {
+			m, err := estimate.GaussianOT(src, dst, "")
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
+		{"aura", "", func() ([][]float32, error) {
+			m, _, err := estimate.AurA(src, dst)
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
+		{"actadd", "", func() ([][]float32, error) {
+			m, err := estimate.ActAdd(src, dst, 1)
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
+		{"exact_ot", "q_0_100", func() ([][]float32, error) {
+			m, err := estimate.ExactOT(src, dst, 40, "")
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
+		{"itic", "", func() ([][]float32, error) {
+			m, _, err := estimate.ITIc(src, dst, 0, 0.01)
+			return applyAll(m.ApplyTo, z, 0.3), err
+		}},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
 			tr := Fit(r, tc.method)
