@@ -1,7 +1,11 @@
 package tokenizer_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/actsh/actsh/engine/tokenizer"
 )
@@ -32,4 +36,28 @@ func ExampleParse() {
 	// [0 3 4 3]
 	// "<s>hi hi" "hi hi"
 	// BPE tokenizer, 5 tokens, bos "<s>" (0)
+}
+
+func ExampleLoad() {
+	dir, err := os.MkdirTemp("", "tokenizer-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	// A checkpoint folder: tokenizer.json and, optionally, tokenizer_config.json.
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(tokenizerJSON), 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"eos_token": "<s>"}`), 0o644)
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	eos, _ := tok.EOS()
+	fmt.Println(tok.Encode("hi", false), eos)
+	_, err = tokenizer.Load(os.TempDir())
+	fmt.Println(errors.Is(err, fs.ErrNotExist))
+	// Output:
+	// [3] 0
+	// true
 }

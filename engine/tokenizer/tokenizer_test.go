@@ -132,3 +132,25 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load(missing file) = %v, want fs.ErrNotExist", err)
 	}
 }
+
+// TestConcurrentEncode encodes from several goroutines at once; run with
+// -race it checks the word cache.
+func TestConcurrentEncode(t *testing.T) {
+	tk := family(t, "gpt2")
+	lines := golden(t, "gpt2")[:200]
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			ok := true
+			for i := w; i < len(lines); i += 2 {
+				ok = ok && slices.Equal(tk.Encode(lines[i].Text, true), lines[i].IDs)
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		if !<-done {
+			t.Error("concurrent Encode differs from the golden ids")
+		}
+	}
+}
