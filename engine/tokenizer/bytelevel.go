@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -9,6 +10,9 @@ import (
 // writes for it: the printable Latin-1 bytes stand for themselves, the other
 // 68 bytes take the runes 256, 257, ... in byte order.
 var byteToRune [256]rune
+
+// byteToString holds byteToRune's runes as UTF-8 strings.
+var byteToString [256]string
 
 // runeToByte inverts byteToRune.
 var runeToByte = map[rune]byte{}
@@ -23,16 +27,18 @@ func init() {
 			n++
 		}
 		runeToByte[byteToRune[b]] = byte(b)
+		byteToString[b] = string(byteToRune[b])
 	}
 }
 
 // byteLevelString returns s with each byte replaced by its byte-level rune.
 func byteLevelString(s string) string {
-	out := make([]rune, len(s))
+	var b strings.Builder
+	b.Grow(2 * len(s))
 	for i := 0; i < len(s); i++ {
-		out[i] = byteToRune[s[i]]
+		b.WriteString(byteToString[s[i]])
 	}
-	return string(out)
+	return b.String()
 }
 
 // isSpace reports whether r is Unicode White_Space, which is what `\s`
