@@ -35,5 +35,5 @@ func ExampleFitLinearOT() {
 	// [transformer.h.1.ln_2] [[4 -0.5]]
 	// transport linear_ot: 1 point(s), support q_all, position all
 	//   out = λ·(w·z + b) + (1 − λ)·z where lo < z < hi, else z
-	//   transformer.h.1.ln_2: 2 units, mean|w−1| 0.5, mean|b| 2, bounded
+	//   transformer.h.1.ln_2: 2 units, mean|w−1| 0.5, mean|b| 2, within ±1e6
 }

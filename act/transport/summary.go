@@ -59,10 +59,7 @@ func (t *Transport) String() string {
 			ab += math.Abs(float64(mp.B[j]))
 		}
 		n := float64(max(len(mp.W), 1))
-		bounds := "unbounded"
-		if mp.Lo != nil || mp.Hi != nil {
-			bounds = "bounded"
-		}
+		bounds := supportWord(mp)
 		knots := ""
 		if mp.Knots != nil && len(mp.Knots.X) > 0 {
 			knots = fmt.Sprintf(", %d knots", len(mp.Knots.X[0]))
@@ -77,4 +74,18 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// supportWord says whether a map gates: "unbounded" without bounds,
+// "within ±1e6" for q_all's bounds, else "bounded".
+func supportWord(m *Map) string {
+	if m.Lo == nil && m.Hi == nil {
+		return "unbounded"
+	}
+	for j := range m.W {
+		if m.Lo != nil && m.Lo[j] > -1e6 || m.Hi != nil && m.Hi[j] < 1e6 {
+			return "bounded"
+		}
+	}
+	return "within ±1e6"
 }
