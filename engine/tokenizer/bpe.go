@@ -116,10 +116,15 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 		}
 		m.byteTokens[b] = id
 	}
-	for rank, rm := range j.Merges {
+	rank := 0
+	for _, rm := range j.Merges {
+		if strings.HasPrefix(string(rm), `"#version`) { // a merges.txt header line
+			continue
+		}
+		rank++
 		a, b, err := parseMerge(rm)
 		if err != nil {
-			return nil, fmt.Errorf("model: merge %d: %w", rank+1, err)
+			return nil, fmt.Errorf("model: merge %d: %w", rank, err)
 		}
 		ia, okA := m.vocab[a]
 		ib, okB := m.vocab[b]
@@ -128,18 +133,16 @@ func newBPE(raw json.RawMessage) (*bpe, error) {
 			if okA {
 				missing = b
 			}
-			return nil, fmt.Errorf("model: merge %d (%q %q): token %q is not in the vocabulary", rank+1, a, b, missing)
+			return nil, fmt.Errorf("model: merge %d (%q %q): token %q is not in the vocabulary", rank, a, b, missing)
 		}
-		merged := a + strings.TrimPrefix(b, m.prefix)
-		if m.prefix == "" {
-			merged = a + b
-		}
+		// Like Hugging Face, the prefix length is cut off b whatever b starts with.
+		merged := a + b[min(len(m.prefix), len(b)):]
 		id, ok := m.vocab[merged]
 		if !ok {
-			return nil, fmt.Errorf("model: merge %d (%q %q): result %q is not in the vocabulary", rank+1, a, b, merged)
+			return nil, fmt.Errorf("model: merge %d (%q %q): result %q is not in the vocabulary", rank, a, b, merged)
 		}
 		// A repeated pair takes its last rank, as Hugging Face's map does.
-		m.merges[pairKey(ia, ib)] = mergeRes{rank: int32(rank), id: int32(id)}
+		m.merges[pairKey(ia, ib)] = mergeRes{rank: int32(rank - 1), id: int32(id)}
 	}
 	return m, nil
 }
