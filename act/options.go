@@ -19,6 +19,10 @@ type options struct {
 	topK        int     // TopK
 	seed        uint64  // Seed
 	seedSet     bool
+
+	cache string // Cache
+	batch int    // Batch
+	limit int    // Limit
 }
 
 func collect(opts []Option) options {
@@ -63,3 +67,15 @@ func TopK(k int) Option { return func(o *options) { o.topK = k } }
 
 // Seed fixes the random seed of sampling and of balanced dataset sampling.
 func Seed(s uint64) Option { return func(o *options) { o.seed, o.seedSet = s, true } }
+
+// Cache keeps the responses of [Model.Responses] and [Model.FitIncremental]
+// in a folder on disk: an interrupted extraction resumes there, a finished
+// one is reused, one made for another request is refused.
+func Cache(dir string) Option { return func(o *options) { o.cache = dir } }
+
+// Batch sets how many texts run through the model at once (default 16).
+func Batch(n int) Option { return func(o *options) { o.batch = n } }
+
+// Limit uses at most n source and n target texts (default: as many as the
+// smaller side has).
+func Limit(n int) Option { return func(o *options) { o.limit = n } }
