@@ -90,6 +90,7 @@ func TestEncodeParts(t *testing.T) {
 		{"regex replace", map[string]string{"normalizer": `{"type":"Replace","pattern":{"Regex":"z+"},"content":"c"}`}, "abzzz", []int{8}},
 		{"lowercase and strip", map[string]string{"normalizer": `{"type":"Sequence","normalizers":[{"type":"Lowercase"},{"type":"Strip","left":true,"right":true}]}`}, "  ABC ", []int{8}},
 		{"template", map[string]string{"post_processor": `{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}}],"special_tokens":{"<s>":{"id":"<s>","ids":[0],"tokens":["<s>"]},"</s>":{"id":"</s>","ids":[1],"tokens":["</s>"]}}}`}, "ab", []int{0, 7, 1}},
+		{"sequence of byte-level and template, as Llama 3 on the Hub", map[string]string{"post_processor": `{"type":"Sequence","processors":[{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":false,"use_regex":true},{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"special_tokens":{"<s>":{"id":"<s>","ids":[0],"tokens":["<s>"]}}}]}`}, "ab", []int{0, 7}},
 		{"roberta", map[string]string{"post_processor": `{"type":"RobertaProcessing","cls":["<s>",0],"sep":["</s>",1]}`}, "ab", []int{0, 7, 1}},
 		{"digits", map[string]string{"pre_tokenizer": `{"type":"Digits","individual_digits":false}`, "model.unk_token": `"<unk>"`, "model.fuse_unk": `true`}, "a12b", []int{4, 3, 5}},
 	}
