@@ -1,50 +1,60 @@
 package repl
 
 import (
-	"errors"
 	"fmt"
-	"go/parser"
 	"go/scanner"
 	"go/token"
 	"strings"
 )
 
 // Incomplete reports whether src is the beginning of a Go input that more
-// lines could complete: an open brace, parenthesis or raw string, a dangling
-// operator. Inputs that parse, and inputs with an error before their end,
-// are complete (the interpreter reports the error).
+// lines could complete: an unclosed brace, parenthesis or bracket, an
+// unterminated raw string or comment, or a last token that needs an
+// operand (a binary operator, a comma, a dot, an assignment). Other inputs,
+// valid or not, are complete: the interpreter reports their errors.
 func Incomplete(src string) bool {
-	if strings.TrimSpace(src) == "" {
-		return false
-	}
-	// The input is tried both as statements (a function body) and as
-	// top-level declarations; it is complete when either parses.
-	const stmtPre = "package p; func _() {\n"
-	const stmtPost = "\n}"
-	const declPre = "package p;"
-	atEnd := false
-	for _, w := range []struct{ pre, post string }{{stmtPre, stmtPost}, {declPre, ""}} {
-		full := w.pre + src + w.post
-		fset := token.NewFileSet()
-		_, err := parser.ParseFile(fset, "", full, parser.SkipObjectResolution)
-		if err == nil {
-			return false
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	file := fset.AddFile("", -1, len(src))
+	open := false
+	sc.Init(file, []byte(src), func(_ token.Position, msg string) {
+		if strings.Contains(msg, "not terminated") {
+			open = true
 		}
-		var list scanner.ErrorList
-		if !errors.As(err, &list) || len(list) == 0 {
+	}, scanner.ScanComments)
+	depth := 0
+	last := token.ILLEGAL
+	for {
+		_, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			break
+		}
+		switch tok {
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			depth++
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			depth--
+			if depth < 0 {
+				return false // a stray closer: an error, not a continuation
+			}
+		case token.COMMENT:
 			continue
+		case token.SEMICOLON:
+			if lit == "\n" {
+				continue // inserted at a line end
+			}
 		}
-		first := list[0]
-		if strings.Contains(first.Msg, "not terminated") {
-			return true // raw string or comment still open
-		}
-		// The error lies in the wrapper's closing text or at EOF: the
-		// user's part ran out before it was finished.
-		if first.Pos.Offset >= len(w.pre)+len(strings.TrimRight(src, " \t\r\n")) {
-			atEnd = true
-		}
+		last = tok
 	}
-	return atEnd
+	if open || depth > 0 {
+		return true
+	}
+	switch {
+	case last.IsOperator() && last != token.RPAREN && last != token.RBRACE && last != token.RBRACK &&
+		last != token.SEMICOLON && last != token.INC && last != token.DEC && last != token.ELLIPSIS:
+		return true
+	}
+	return false
 }
 
 // Meta is a parsed meta-command line such as ":help Load".

@@ -262,6 +262,19 @@ func (s *Session) printErr(err error) {
 // period, the session continues in a fresh interpreter into which the
 // successful earlier inputs are replayed.
 func (s *Session) Eval(src string) (reflect.Value, error) {
+	if stmts := splitStatements(src); len(stmts) > 1 {
+		// Yaegi reads an input that starts with var, const or type as
+		// declarations only, so "var a []int; a = append(a, 1)" fails:
+		// such inputs run statement by statement.
+		var v reflect.Value
+		var err error
+		for _, st := range stmts {
+			if v, err = s.Eval(st); err != nil {
+				return v, err
+			}
+		}
+		return v, nil
+	}
 	v, err, internal := s.run(src)
 	switch {
 	case err == nil:
@@ -413,6 +426,35 @@ func (s *Session) replay() error {
 	return nil
 }
 
+// splitStatements returns the statements of src when it starts with a
+// var, const or type declaration followed by other statements; nil
+// otherwise.
+func splitStatements(src string) []string {
+	trim := strings.TrimSpace(src)
+	if !strings.HasPrefix(trim, "var") && !strings.HasPrefix(trim, "const") && !strings.HasPrefix(trim, "type") {
+		return nil
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+src, parser.SkipObjectResolution); err == nil {
+		return nil // declarations only: Yaegi takes them as they are
+	}
+	const pre = "package p; func _() {\n"
+	full := pre + src + "\n}"
+	f, err := parser.ParseFile(token.NewFileSet(), "", full, parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) != 1 {
+		return nil
+	}
+	body := f.Decls[0].(*ast.FuncDecl).Body
+	if body == nil || len(body.List) < 2 {
+		return nil
+	}
+	var out []string
+	for _, st := range body.List {
+		// Offsets of a single-file set start at base 1.
+		out = append(out, full[st.Pos()-1:st.End()-1])
+	}
+	return out
+}
+
 // track records the packages imported and the names declared by a
 // successful input, for completion.
 func (s *Session) track(src string) {
@@ -507,12 +549,12 @@ func Message(err error) string {
 			if compilePanic(p.Stack) {
 				return oneLine("interpreter error: " + v.Error() + " (Yaegi cannot run this construct; rewrite it, e.g. a three-clause for loop instead of range over an int)")
 			}
-			return oneLine("panic: " + v.Error())
+			return oneLine("panic: " + strings.Replace(v.Error(), "reflect: slice index out of range", "runtime error: index out of range", 1))
 		default:
 			if compilePanic(p.Stack) {
 				return oneLine(fmt.Sprintf("interpreter error: %v (Yaegi cannot run this construct; rewrite it, e.g. a three-clause for loop instead of range over an int)", v))
 			}
-			return oneLine(fmt.Sprintf("panic: %v", v))
+			return oneLine(strings.Replace(fmt.Sprintf("panic: %v", v), "reflect: slice index out of range", "runtime error: index out of range", 1))
 		}
 	}
 	msg := err.Error()
