@@ -147,6 +147,7 @@ func TestResume(t *testing.T) {
 		t.Errorf("Open of an interrupted cache: %v", err)
 	}
 	f2 := &fake{}
+	req.Batch = 5 // the batch size is not part of the key: shards may differ in size
 	s, err := Extract(context.Background(), f2, req)
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +157,35 @@ func TestResume(t *testing.T) {
 	}
 	checkRows(t, s, 8)
 	noTemp(t, req.Cache)
+}
+
+// failing is a Forwarder that fails on its second call.
+type failing struct{ fake }
+
+func (f *failing) Forward(ctx context.Context, batch [][]int, o engine.ForwardOptions) (*engine.Output, error) {
+	if f.calls == 1 {
+		return nil, errors.New("device lost")
+	}
+	return f.fake.Forward(ctx, batch, o)
+}
+
+func TestFailureKeepsShards(t *testing.T) {
+	req := request(4)
+	req.Cache = filepath.Join(t.TempDir(), "cache")
+	_, err := Extract(context.Background(), &failing{}, req)
+	if err == nil || !strings.Contains(err.Error(), "samples 3–5: device lost") {
+		t.Fatalf("err %v, want the failing batch named", err)
+	}
+	noTemp(t, req.Cache)
+	f := &fake{}
+	s, err := Extract(context.Background(), f, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.seqs != 5 {
+		t.Errorf("after a failure, the next run computed %d sequences, want the 5 left", f.seqs)
+	}
+	checkRows(t, s, 4)
 }
 
 func TestMismatch(t *testing.T) {
