@@ -34,27 +34,27 @@ func LinearOT(src, dst [][]float32, support string) (*transport.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("estimate: linear_ot: %w", err)
 	}
-	lo, hi, err := Quantiles(support, src)
+	qlo, qhi, err := supportLevels(support)
 	if err != nil {
 		return nil, fmt.Errorf("estimate: linear_ot: %w", err)
 	}
-	m := &transport.Map{W: make([]float32, d), B: make([]float32, d), Lo: lo, Hi: hi}
-	for j := range d {
-		x, y := sortedPair(src, dst, j)
+	m := &transport.Map{W: make([]float32, d), B: make([]float32, d), Lo: make([]float32, d), Hi: make([]float32, d)}
+	xs, ys := columns(src), columns(dst)
+	parallel(d, func(j int) {
+		x, y := xs[j], ys[j]
+		slices.Sort(x)
+		slices.Sort(y)
+		m.Lo[j], m.Hi[j] = bounds(x, qlo, qhi, false)
+		x, y = matchCounts(x, y)
 		w, b := leastSquares(x, y)
 		m.W[j], m.B[j] = float32(w), float32(b)
-	}
+	})
 	return m, nil
 }
 
-// sortedPair returns unit j of src and dst sorted, resampled to the same
-// count (the smaller of the two).
-func sortedPair(src, dst [][]float32, j int) (x, y []float64) {
-	x, y = make([]float64, len(src)), make([]float64, len(dst))
-	column(x, src, j)
-	column(y, dst, j)
-	slices.Sort(x)
-	slices.Sort(y)
+// matchCounts resamples the larger of two sorted sets to the smaller
+// count.
+func matchCounts(x, y []float64) ([]float64, []float64) {
 	switch {
 	case len(x) > len(y):
 		x = resample(x, len(y))
@@ -116,10 +116,9 @@ func ExactOT(src, dst [][]float32, knots int, support string) (*transport.Map, e
 		return nil, fmt.Errorf("estimate: exact_ot: %w", err)
 	}
 	k := &transport.Knots{X: make([][]float32, d), Y: make([][]float32, d)}
+	xcols, ycols := columns(src), columns(dst)
 	for j := range d {
-		x, y := make([]float64, ns), make([]float64, nd)
-		column(x, src, j)
-		column(y, dst, j)
+		x, y := xcols[j], ycols[j]
 		slices.Sort(x)
 		slices.Sort(y)
 		xs, ys := resample(x, knots), resample(y, knots)

@@ -3,8 +3,10 @@ package estimate
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Unbounded is the bound the q_all support uses on each side: ml-act's
@@ -60,7 +62,7 @@ func quantiles(support string, src [][]float32, wide bool) (lo, hi []float32, er
 	if err != nil {
 		return nil, nil, err
 	}
-	n, d, err := shape("source", src)
+	_, d, err := shape("source", src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("estimate: quantiles %s: %w", support, err)
 	}
@@ -71,19 +73,50 @@ func quantiles(support string, src [][]float32, wide bool) (lo, hi []float32, er
 		}
 		return lo, hi, nil
 	}
-	col := make([]float64, n)
-	for j := range d {
-		column(col, src, j)
-		slices.Sort(col)
-		if wide {
-			lo[j] = float32(quantileSorted(col, qlo))
-			hi[j] = float32(quantileSorted(col, qhi))
-		} else {
-			lo[j] = quantileSorted32(col, qlo)
-			hi[j] = quantileSorted32(col, qhi)
-		}
-	}
+	cols := columns(src)
+	parallel(d, func(j int) {
+		slices.Sort(cols[j])
+		lo[j], hi[j] = bounds(cols[j], qlo, qhi, wide)
+	})
 	return lo, hi, nil
+}
+
+// bounds returns the support interval of one sorted unit at quantile
+// levels qlo, qhi (negative: q_all), in float32 like torch.quantile on
+// float32 or, when wide, in float64 then rounded.
+func bounds(sorted []float64, qlo, qhi float64, wide bool) (lo, hi float32) {
+	switch {
+	case qlo < 0:
+		return -Unbounded, Unbounded
+	case wide:
+		return float32(quantileSorted(sorted, qlo)), float32(quantileSorted(sorted, qhi))
+	}
+	return quantileSorted32(sorted, qlo), quantileSorted32(sorted, qhi)
+}
+
+// parallel calls f(j) for j in [0, n) on GOMAXPROCS goroutines; f must
+// only write to its own j.
+func parallel(n int, f func(j int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 || n < 64 {
+		for j := range n {
+			f(j)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := start; j < end; j++ {
+				f(j)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // supportLevels returns the quantile levels of a support name (−1, −1 for
@@ -185,6 +218,31 @@ func pair(src, dst [][]float32) (ns, nd, d int, err error) {
 		return 0, 0, 0, fmt.Errorf("source has %d units, target has %d", d, dd)
 	}
 	return ns, nd, d, nil
+}
+
+// columns returns x [sample][unit] transposed to float64 [unit][sample],
+// reading rows in blocks so that both sides stay in cache.
+func columns(x [][]float32) [][]float64 {
+	n, d := len(x), len(x[0])
+	flat := make([]float64, n*d)
+	cols := make([][]float64, d)
+	for j := range d {
+		cols[j] = flat[j*n : (j+1)*n]
+	}
+	const block = 64
+	for i0 := 0; i0 < n; i0 += block {
+		i1 := min(i0+block, n)
+		for j0 := 0; j0 < d; j0 += block {
+			j1 := min(j0+block, d)
+			for i := i0; i < i1; i++ {
+				row := x[i]
+				for j := j0; j < j1; j++ {
+					cols[j][i] = float64(row[j])
+				}
+			}
+		}
+	}
+	return cols
 }
 
 // column copies unit j of x into dst as float64.
