@@ -95,7 +95,7 @@ func BenchmarkGPT2Small(b *testing.B) {
 		b.Run("prefill_8x128/"+st.name, func(b *testing.B) {
 			batch := prompts(r, 50257, 128, 128, 128, 128, 128, 128, 128, 128)
 			for b.Loop() {
-				if _, err := m.Forward(ctx, batch, engine.ForwardOptions{Steering: st.s, NoLogits: true}); err != nil {
+				if _, err := m.Forward(ctx, batch, engine.ForwardOptions{Steering: st.s, NoLogits: true, Capture: []string{"transformer.ln_f"}, Pool: "last"}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -527,3 +527,14 @@ func TestLoad(t *testing.T) {
 		t.Errorf("String() = %q, want prefix %q", m.String(), want)
 	}
 }
+
+func TestForwardNothingAsked(t *testing.T) {
+	m := models(t)["gpt2"]
+	out, err := m.Forward(context.Background(), [][]int{{1, 2}}, engine.ForwardOptions{NoLogits: true})
+	if err != nil || out.Logits != nil || out.Captured != nil || out.Pooled != nil {
+		t.Errorf("Forward with nothing to return: %+v, %v", out, err)
+	}
+	if _, err := m.Forward(context.Background(), [][]int{{1, 999}}, engine.ForwardOptions{NoLogits: true}); err == nil {
+		t.Errorf("Forward with nothing to return accepted token 999")
+	}
+}

@@ -20,7 +20,8 @@ type ForwardOptions struct {
 	// sequence: "mean", "max", "min", "median" (the lower middle value, as
 	// torch.median), "last"; "" or "all" keeps every position.
 	Pool string
-	// NoLogits skips the output head (capture-only passes).
+	// NoLogits skips the output head (capture-only passes). With nothing
+	// to capture either, Forward only validates its input.
 	NoLogits bool
 	// LeftPad pads sequences on the left instead of the right. Results are
 	// the same up to float rounding; it exists to test that.
@@ -72,6 +73,9 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 			return nil, fmt.Errorf("engine: sequence %d: %w", i, err)
 		}
 		maxLen = max(maxLen, len(s))
+	}
+	if opts.NoLogits && len(capture) == 0 {
+		return &Output{}, nil
 	}
 	B, T := batchBucket(len(batch)), bucket(maxLen)
 	r := &request{B: B, T: T, steering: opts.Steering, capture: capture}
