@@ -50,7 +50,8 @@
 // `huggingface-cli download org/name` where there is network and copy the
 // cache, point HF_HUB_CACHE at a cache holding it, or pass a local folder.
 //
-// gomlx/go-huggingface was considered; it needs the hub's file-listing API
-// before downloading and brings file-lock and error-wrapping dependencies,
-// so this package talks to the resolve endpoint with net/http directly.
+// gomlx/go-huggingface was considered: it honours the same cache, but its
+// downloads print progress to stdout and pull in pkg/errors, gofrs/flock and
+// go-humanize, so this package talks to the hub's resolve endpoint with
+// net/http directly.
 package hub

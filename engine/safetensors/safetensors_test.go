@@ -178,39 +178,108 @@ func TestGPT2Checkpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	raw, _ := os.ReadFile(gpt2Path)
-	n := binary.LittleEndian.Uint64(raw)
-	var hdr map[string]struct {
-		DType   string  `json:"dtype"`
-		Shape   []int   `json:"shape"`
-		Offsets []int64 `json:"data_offsets"`
+	checkAgainstDecoding(t, f, gpt2Path)
+	if f.Metadata()["format"] != "pt" {
+		t.Errorf("metadata = %v", f.Metadata())
 	}
-	json.Unmarshal(raw[8:8+n], &hdr)
+	if _, _, err := f.Float32("wte.weigth"); err == nil || !strings.Contains(err.Error(), `no tensor "wte.weigth"`) {
+		t.Errorf("missing tensor: err = %v", err)
+	}
+}
+
+// TestReferenceCheckpoints opens every reference checkpoint folder of the
+// shared fixtures (when present) as a Set.
+func TestReferenceCheckpoints(t *testing.T) {
+	root := repoRoot(t)
+	pattern := filepath.Join(root, "..", "shared", "reference", "*", "checkpoint")
+	dirs, _ := filepath.Glob(pattern)
+	if len(dirs) == 0 {
+		t.Skipf("no reference checkpoints at %s (the shared fixtures are absent)", pattern)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(filepath.Dir(dir)), func(t *testing.T) {
+			s, err := OpenDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for _, p := range s.Files() {
+				f, err := Open(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkAgainstDecoding(t, f, p)
+				f.Close()
+			}
+		})
+	}
+}
+
+// checkAgainstDecoding compares every tensor of f (F32 or BF16/F16, as the
+// references hold) with an independent decoding of the file at path.
+// Exact comparison: both sides decode the same bits.
+func checkAgainstDecoding(t *testing.T, f *File, path string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := binary.LittleEndian.Uint64(raw)
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(raw[8:8+n], &hdr); err != nil {
+		t.Fatal(err)
+	}
 	delete(hdr, "__metadata__")
 	if len(f.Names()) != len(hdr) || len(hdr) == 0 {
 		t.Fatalf("%d names, header has %d", len(f.Names()), len(hdr))
 	}
-	if f.Metadata()["format"] != "pt" {
-		t.Errorf("metadata = %v", f.Metadata())
-	}
 	for _, name := range f.Names() {
+		var e struct {
+			DType   string  `json:"dtype"`
+			Shape   []int   `json:"shape"`
+			Offsets []int64 `json:"data_offsets"`
+		}
+		json.Unmarshal(hdr[name], &e)
 		v, shape, err := f.Float32(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := hdr[name]
 		if !slices.Equal(shape, e.Shape) {
 			t.Errorf("%s: shape %v, want %v", name, shape, e.Shape)
 		}
 		data := raw[8+n+uint64(e.Offsets[0]) : 8+n+uint64(e.Offsets[1])]
 		for i := range v {
-			if w := math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])); v[i] != w {
+			var w float32
+			switch e.DType {
+			case "F32":
+				w = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			case "BF16":
+				w = math.Float32frombits(uint32(binary.LittleEndian.Uint16(data[2*i:])) << 16)
+			default:
+				t.Skipf("%s: dtype %s not decoded by this test", name, e.DType)
+			}
+			if math.Float32bits(v[i]) != math.Float32bits(w) {
 				t.Fatalf("%s[%d] = %v, want %v", name, i, v[i], w)
 			}
 		}
 	}
-	if _, _, err := f.Float32("wte.weigth"); err == nil || !strings.Contains(err.Error(), `no tensor "wte.weigth"`) {
-		t.Errorf("missing tensor: err = %v", err)
+}
+
+// repoRoot walks up from the package folder to the folder holding go.mod.
+func repoRoot(t *testing.T) string {
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the package folder")
+		}
+		dir = parent
 	}
 }
 
