@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -299,10 +300,39 @@ func sequences(n, offset int) [][]int {
 	return out
 }
 
-// TestEngineMeanPooling compares Extract's batched mean pooling on the
-// reference GPT-2 with a mean computed here, in float64, from every
-// position captured for each sequence alone.
-func TestEngineMeanPooling(t *testing.T) {
+// handPool reduces rows [position][unit] by op, in float64 where it sums.
+// median is the lower middle value, as torch.median.
+func handPool(op string, rows [][]float32) []float64 {
+	out := make([]float64, len(rows[0]))
+	for u := range out {
+		col := make([]float64, len(rows))
+		for i, r := range rows {
+			col[i] = float64(r[u])
+		}
+		switch op {
+		case "mean":
+			for _, v := range col {
+				out[u] += v
+			}
+			out[u] /= float64(len(col))
+		case "max":
+			out[u] = slices.Max(col)
+		case "min":
+			out[u] = slices.Min(col)
+		case "median":
+			slices.Sort(col)
+			out[u] = col[(len(col)-1)/2]
+		case "last":
+			out[u] = col[len(col)-1]
+		}
+	}
+	return out
+}
+
+// TestEnginePooling compares Extract's batched, padded pooling on the
+// reference GPT-2 with each pooling op computed here from every position
+// captured for each sequence alone.
+func TestEnginePooling(t *testing.T) {
 	m := loadGPT2(t)
 	points := []string{"transformer.h.0.ln_2", "transformer.h.1.mlp.c_proj"}
 	for _, p := range points {
@@ -310,41 +340,90 @@ func TestEngineMeanPooling(t *testing.T) {
 			t.Fatalf("point %s not in the model (have %v)", p, m.Points())
 		}
 	}
-	req := Request{Meta: Meta{Model: "gpt2-ref"}, Points: points, Src: sequences(5, 0), Dst: sequences(5, 3), Batch: 4}
-	s, err := Extract(context.Background(), m, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Batched, padded passes differ from single ones only by float32
-	// rounding of the same sums: 1e-4 on values of order 1.
-	const tol = 1e-4
-	worst := 0.0
+	src, dst := sequences(5, 0), sequences(5, 3) // lengths 3..9: padded batches
+	all := append(append([][]int{}, src...), dst...)
+	captured := map[string][][][]float32{} // point -> sequence -> rows, each run alone
 	for _, p := range points {
-		src, dst, err := s.Point(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := append(append([][]float32{}, src...), dst...)
-		for i, seq := range append(append([][]int{}, req.Src...), req.Dst...) {
+		for _, seq := range all {
 			out, err := m.Forward(context.Background(), [][]int{seq}, engine.ForwardOptions{Capture: []string{p}, Pool: "all", NoLogits: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows := out.Captured[p][0]
-			for u := range rows[0] {
-				sum := 0.0
-				for _, r := range rows {
-					sum += float64(r[u])
-				}
-				d := math.Abs(sum/float64(len(rows)) - float64(got[i][u]))
-				worst = max(worst, d)
-				if d > tol {
-					t.Fatalf("%s sample %d unit %d: pooled %v, mean of captured %v", p, i, u, got[i][u], sum/float64(len(rows)))
-				}
-			}
+			captured[p] = append(captured[p], out.Captured[p][0])
 		}
 	}
-	t.Logf("max |extracted mean − mean of captured positions| = %.3g", worst)
+	for _, op := range []string{"mean", "max", "min", "median", "last"} {
+		t.Run(op, func(t *testing.T) {
+			req := Request{Meta: Meta{Model: "gpt2-ref", Pooling: op}, Points: points, Src: src, Dst: dst, Batch: 4}
+			s, err := Extract(context.Background(), m, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Batched, padded passes differ from single ones only by
+			// float32 rounding: 1e-4 on values of order 1.
+			const tol = 1e-4
+			worst := 0.0
+			for _, p := range points {
+				ps, pd, err := s.Point(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := append(append([][]float32{}, ps...), pd...)
+				for i := range all {
+					want := handPool(op, captured[p][i])
+					for u, w := range want {
+						d := math.Abs(w - float64(got[i][u]))
+						worst = max(worst, d)
+						if d > tol {
+							t.Fatalf("%s sample %d unit %d: pooled %v, by hand %v", p, i, u, got[i][u], w)
+						}
+					}
+				}
+			}
+			t.Logf("max |extracted − pooled by hand| = %.3g", worst)
+		})
+	}
+}
+
+// cancelling wraps a model and cancels the context after its first batch.
+type cancelling struct {
+	m      *engine.Model
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) Forward(ctx context.Context, batch [][]int, o engine.ForwardOptions) (*engine.Output, error) {
+	out, err := c.m.Forward(ctx, batch, o)
+	c.cancel()
+	return out, err
+}
+
+// TestEngineResume interrupts an extraction on the reference GPT-2 after
+// one batch, resumes it, and compares with an uninterrupted run: equal
+// bits, since every batch is computed the same way.
+func TestEngineResume(t *testing.T) {
+	m := loadGPT2(t)
+	req := Request{Meta: Meta{Model: "gpt2-ref"}, Points: []string{"transformer.h.1.ln_2"}, Src: sequences(4, 1), Dst: sequences(4, 5), Batch: 3}
+	whole, err := Extract(context.Background(), m, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Cache = filepath.Join(t.TempDir(), "cache")
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Extract(ctx, &cancelling{m: m, cancel: cancel}, req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, err := Extract(context.Background(), m, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, wd, _ := whole.Point("transformer.h.1.ln_2")
+	rs, rd, err := resumed.Point("transformer.h.1.ln_2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ws, wd) != fmt.Sprint(rs, rd) {
+		t.Error("resumed cache differs from an uninterrupted run")
+	}
 }
 
 // TestIncrementalVsAtOnce fits a mean-shift map (w = 1, b = mean(dst) −
@@ -387,7 +466,30 @@ func TestIncrementalVsAtOnce(t *testing.T) {
 	if got := fmt.Sprint(inc.Points); got != fmt.Sprint(points) {
 		t.Errorf("points %s, want %v", got, points)
 	}
-	if entries, _ := os.ReadDir(req.Cache); len(entries) != 2 {
-		t.Errorf("incremental cache has %d subfolders, want 2", len(entries))
+	entries, _ := os.ReadDir(req.Cache)
+	if len(entries) != 2 {
+		t.Fatalf("incremental cache has %d subfolders, want 2", len(entries))
+	}
+	// Layer 1's responses were computed with layer 0's map active at λ = 1:
+	// the same bits as an extraction steered by that map alone.
+	cached, err := Open(filepath.Join(req.Cache, "01-"+points[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steered, err := Extract(context.Background(), m, Request{Meta: req.Meta, Points: points[1:], Src: req.Src, Dst: req.Dst, Batch: req.Batch,
+		Steering: &engine.Steering{Maps: map[string]*transportMap{points[0]: inc.Maps[points[0]]}, Strength: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, cd, err := cached.Point(points[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, sd, _ := steered.Point(points[1])
+	if fmt.Sprint(cs, cd) != fmt.Sprint(ss, sd) {
+		t.Error("layer 1's incremental responses differ from responses steered by layer 0's map")
+	}
+	if cached.Meta.Steering == "" {
+		t.Error("layer 1's cache does not record the steering it was computed under")
 	}
 }
