@@ -271,3 +271,46 @@ func TestApplyStrictSupport(t *testing.T) {
 		}
 	}
 }
+
+// TestWideMatchesPerUnit checks that fitting many units at once (the
+// parallel path) gives bit-identical maps to fitting each unit alone.
+func TestWideMatchesPerUnit(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const n, d = 40, 150
+	src, dst := make([][]float32, n), make([][]float32, n+3)
+	for i := range src {
+		src[i] = make([]float32, d)
+		for j := range d {
+			src[i][j] = float32(r.NormFloat64())
+		}
+	}
+	for i := range dst {
+		dst[i] = make([]float32, d)
+		for j := range d {
+			dst[i][j] = float32(r.ExpFloat64())
+		}
+	}
+	unit := func(x [][]float32, j int) [][]float32 {
+		out := make([][]float32, len(x))
+		for i := range x {
+			out[i] = []float32{x[i][j]}
+		}
+		return out
+	}
+	for _, support := range []string{"q_0_100", "q_5_95", "q_all"} {
+		wide, err := estimate.LinearOT(src, dst, support)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi, _ := estimate.Quantiles(support, src)
+		for j := range d {
+			one, err := estimate.LinearOT(unit(src, j), unit(dst, j), support)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if one.W[0] != wide.W[j] || one.B[0] != wide.B[j] || one.Lo[0] != wide.Lo[j] || one.Hi[0] != wide.Hi[j] || lo[j] != wide.Lo[j] || hi[j] != wide.Hi[j] {
+				t.Fatalf("%s unit %d: wide fit differs from the unit alone", support, j)
+			}
+		}
+	}
+}
