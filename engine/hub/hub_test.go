@@ -528,3 +528,34 @@ func TestUnreachable(t *testing.T) {
 		})
 	}
 }
+
+func TestDownloadListedFiles(t *testing.T) {
+	cleanEnv(t)
+	hub := newFakeHub(t, map[string]string{"config.json": "{}", "sub/extra.txt": "nested", "model.safetensors": "w"})
+	cache := t.TempDir()
+	opts := Options{CacheDir: cache, Endpoint: hub.URL, Files: []string{"config.json", "sub/extra.txt"}}
+	dir, err := Resolve(context.Background(), "org/m", opts)
+	must(t, err)
+	if b, err := os.ReadFile(filepath.Join(dir, "sub", "extra.txt")); err != nil || string(b) != "nested" {
+		t.Errorf("sub/extra.txt = %q, %v", b, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "model.safetensors")); err == nil {
+		t.Errorf("model.safetensors downloaded though not listed")
+	}
+	tests := []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"missing listed file", []string{"config.json", "tokenizer.json"}, "tokenizer.json: HTTP 404"},
+		{"escaping name", []string{"../x"}, `refusing file name "../x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Resolve(context.Background(), "org/m", Options{CacheDir: t.TempDir(), Endpoint: hub.URL, Files: tt.files})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
