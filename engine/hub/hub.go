@@ -107,6 +107,8 @@ type NotFoundError struct {
 	Download error
 }
 
+// Error formats the whole story on one line: id, folders searched, why the
+// download failed, and how to get the files.
 func (e *NotFoundError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hub: model %s (revision %s) is not in the Hugging Face cache (searched %s)", e.ID, e.Revision, strings.Join(e.Searched, ", "))
@@ -123,6 +125,7 @@ func (e *NotFoundError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the download error (nil when offline).
 func (e *NotFoundError) Unwrap() error { return e.Download }
 
 // ParseID splits "org/name@revision" into the id and the revision ("main"
@@ -158,7 +161,7 @@ func looksLikePath(name string) bool {
 	return err == nil
 }
 
-// ModelFiles describes what a model folder is expected to hold.
+// modelFiles describes what a model folder is expected to hold.
 const modelFiles = "config.json, model.safetensors (or model.safetensors.index.json and its shards) and tokenizer.json"
 
 func localFolder(name string) (string, error) {

@@ -101,16 +101,25 @@ func (f *File) Bytes(name string) ([]byte, error) {
 
 // Float32 returns the named tensor converted to a fresh float32 slice and its
 // shape. F16, BF16 and F64 tensors are converted (F64 rounds to nearest).
-func (f *File) Float32(name string) ([]float32, []int, error) {
+func (f *File) Float32(name string) ([]float32, []int, error) { return f.Float32To(nil, name) }
+
+// Float32To is Float32 writing into dst when it has room for the tensor's
+// elements (it is resliced to that length), allocating otherwise, so a
+// loader can reuse one buffer across tensors.
+func (f *File) Float32To(dst []float32, name string) ([]float32, []int, error) {
 	in, err := f.lookup(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	v := make([]float32, in.Elements())
-	if err := toFloat32(v, f.data[in.Offset:in.Offset+in.Size], in.DType); err != nil {
+	n := in.Elements()
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	if err := toFloat32(dst, f.data[in.Offset:in.Offset+in.Size], in.DType); err != nil {
 		return nil, nil, fmt.Errorf("safetensors: %s: tensor %q: %w", f.path, name, err)
 	}
-	return v, in.Shape, nil
+	return dst, in.Shape, nil
 }
 
 // Int64 returns the named integer tensor widened to a fresh int64 slice and

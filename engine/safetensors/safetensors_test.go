@@ -480,3 +480,35 @@ func TestZeroSizeTensorsShareOffsets(t *testing.T) {
 		t.Errorf("read after Close: %v", err)
 	}
 }
+
+func TestFloat32To(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.safetensors")
+	if err := Write(p, []Tensor{BF16("a", []int{2}, []float32{1, 2}), F32("b", []int{3}, []float32{3, 4, 5})}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]float32, 0, 3)
+	tests := []struct {
+		name   string
+		want   []float32
+		reused bool
+	}{
+		{"b", []float32{3, 4, 5}, true},
+		{"a", []float32{1, 2}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := f.Float32To(buf, tt.name)
+			if err != nil || !slices.Equal(got, tt.want) || (&got[0] == &buf[:1][0]) != tt.reused {
+				t.Errorf("Float32To = %v, %v (reused %v)", got, err, &got[0] == &buf[:1][0])
+			}
+		})
+	}
+	if got, _, _ := f.Float32To(make([]float32, 1), "b"); len(got) != 3 {
+		t.Errorf("short dst: got %v", got)
+	}
+}

@@ -219,6 +219,15 @@ func (s *Set) Float32(name string) ([]float32, []int, error) {
 	return f.Float32(name)
 }
 
+// Float32To is [File.Float32To] on the file holding the tensor.
+func (s *Set) Float32To(dst []float32, name string) ([]float32, []int, error) {
+	f, err := s.lookup(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f.Float32To(dst, name)
+}
+
 // Int64 is [File.Int64] on the file holding the tensor.
 func (s *Set) Int64(name string) ([]int64, []int, error) {
 	f, err := s.lookup(name)
