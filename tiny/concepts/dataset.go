@@ -46,13 +46,17 @@ func CorpusSentences(recs []corpus.Record, sources []string, minWords, maxWords 
 	return out
 }
 
-// Held reports whether a text falls in the classifier's held-out fifth:
-// FNV-1a-64(text) mod 5 == 0. It depends on the text alone.
-func Held(text string) bool {
+// Fold returns FNV-1a-64(text) mod k: a split of texts into k folds that
+// depends on the text alone.
+func Fold(text string, k int) int {
 	h := fnv.New64a()
 	h.Write([]byte(text))
-	return h.Sum64()%5 == 0
+	return int(h.Sum64() % uint64(k))
 }
+
+// Held reports whether a text falls in the classifier's held-out fifth,
+// Fold(text, 5) == 0.
+func Held(text string) bool { return Fold(text, 5) == 0 }
 
 // Sample returns up to n texts drawn without replacement from texts by a
 // PCG generator seeded with (seed, 0), in the order drawn. The input order

@@ -31,6 +31,7 @@ type Lexicon struct {
 	Words []string `json:"words"`
 
 	set    map[string]bool
+	first  map[string]bool // first words of the multi-word entries
 	maxLen int
 }
 
@@ -67,11 +68,11 @@ func BuildLexicon(db *wordnet.DB, spec Spec, keep func(lemma string) bool) (*Lex
 	}
 	excluded := map[string]bool{}
 	for _, w := range spec.Exclude {
-		excluded[strings.ToLower(w)] = true
+		excluded[strings.Join(Words(w), " ")] = true
 	}
 	var words []string
 	for _, w := range db.Lexicon(roots) {
-		if !usable(w) || excluded[w] {
+		if !usable(w) || excluded[strings.Join(Words(w), " ")] {
 			continue
 		}
 		if !always[w] {
@@ -132,11 +133,15 @@ func parseSense(s string) (string, int, error) {
 
 func (l *Lexicon) index() {
 	l.set = make(map[string]bool, len(l.Words))
+	l.first = map[string]bool{}
 	l.maxLen = 1
 	for _, w := range l.Words {
 		l.set[w] = true
-		if n := strings.Count(w, " ") + 1; n > l.maxLen {
-			l.maxLen = n
+		if n := strings.Count(w, " ") + 1; n > 1 {
+			l.first[w[:strings.IndexByte(w, ' ')]] = true
+			if n > l.maxLen {
+				l.maxLen = n
+			}
 		}
 	}
 }
@@ -168,7 +173,7 @@ func (l *Lexicon) Matches(text string) []string {
 	var out []string
 	for i := range ws {
 		for n := l.maxLen; n >= 1; n-- {
-			if i+n > len(ws) {
+			if i+n > len(ws) || (n > 1 && !l.first[ws[i]]) {
 				continue
 			}
 			head := strings.Join(ws[i:i+n-1], " ")
