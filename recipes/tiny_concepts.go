@@ -65,7 +65,7 @@ var candidates = []concepts.Spec{
 
 const (
 	minShare = 0.008 // share of training sentences a kept concept appears in
-	perSet   = 500 // sentences per subset
+	perSet   = 500   // sentences per subset
 	seed     = 6
 )
 
