@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/actsh/actsh/act/dataset"
 )
 
 // TestShipped checks the committed datasets under tiny/data/concepts
@@ -45,6 +47,14 @@ func TestShipped(t *testing.T) {
 			}
 			if r := Rate(l, ds["none"]); r != 0 {
 				t.Errorf("rate on none %v, want 0", r)
+			}
+			// The act package's json-subsets reader takes the file as is.
+			d, err := dataset.ReadJSONSubsets(filepath.Join(dir, name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := d.Texts(name); err != nil || len(got) != 500 {
+				t.Errorf("act/dataset reads %d texts of %s (%v), want 500", len(got), name, err)
 			}
 		})
 	}
