@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/actsh/actsh/engine/hub"
 	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/engine/tokenizer"
 )
@@ -16,8 +17,13 @@ import (
 // embedded default model is built.
 var ErrNoDefaultModel = errors.New(`engine: the embedded default model "tiny" is not built yet; load a checkpoint folder or a Hugging Face id instead`)
 
-// LoadOptions tune [Load]. The zero value works.
-type LoadOptions struct{}
+// LoadOptions tune [Load]. The zero value resolves names with the hub
+// package's defaults.
+type LoadOptions struct {
+	// Hub says where Hugging Face ids are looked up (cache folder, token,
+	// offline mode).
+	Hub hub.Options
+}
 
 // Load resolves name (a checkpoint folder or a Hugging Face id in the local
 // cache), reads config.json and the safetensors weights, builds the model
@@ -28,12 +34,9 @@ func Load(ctx context.Context, name string, opts LoadOptions) (*Model, error) {
 	if name == "tiny" {
 		return nil, ErrNoDefaultModel
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	dir := name
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("engine: load %s: not a checkpoint folder (Hugging Face ids are not resolved yet)", name)
+	dir, err := hub.Resolve(ctx, name, opts.Hub)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", name, err)
 	}
 	cfgPath := filepath.Join(dir, "config.json")
 	cfg, err := os.ReadFile(cfgPath)
