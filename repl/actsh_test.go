@@ -232,7 +232,7 @@ func TestTerminal(t *testing.T) {
 	p.send("fmt.Println(\"looping\"); for Context().Err() == nil {}\r")
 	p.expect("looping")
 	p.send("\x03")
-	p.expect("interrupted")
+	p.expect("interrupted\r\n") // the computation stopped
 	p.expect("act> ")
 	// Ctrl-C during one that does not: the session goes on in a fresh
 	// interpreter with its variables.
@@ -244,6 +244,20 @@ func TestTerminal(t *testing.T) {
 	p.send("b.String() + \"!\"\r")
 	p.expect("\"hi!\"")
 	p.expect("act> ")
+
+	// Ctrl-C during a long generation (act's Generate watches the context).
+	ckpt := filepath.Join(repoRoot(t), "testdata", "reference", "gpt2", "checkpoint")
+	if _, err := os.Stat(filepath.Join(ckpt, "model.safetensors")); err == nil {
+		p.send("m := Load(\"" + ckpt + "\")\r")
+		p.expect("act> ")
+		p.send("fmt.Println(\"generating\"); for { m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40)) }\r")
+		p.expect("generating")
+		p.send("\x03")
+		p.expect("interrupted\r\n")
+		p.expect("act> ")
+	} else {
+		t.Logf("no Ctrl-C during generation: %s is missing", ckpt)
+	}
 
 	// Ctrl-D leaves.
 	p.send("\x04")

@@ -36,6 +36,7 @@ func Format(v reflect.Value) string {
 		if e := t.Elem(); (e.Kind() == reflect.Slice || e.Kind() == reflect.Array) && isNumeric(e.Elem()) {
 			return table(v)
 		}
+		return list(v)
 	case reflect.Pointer:
 		if v.IsNil() {
 			return "nil"
@@ -266,4 +267,20 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// list prints a slice of non-numbers element by element (at most maxRows).
+func list(v reflect.Value) string {
+	if v.Kind() == reflect.Slice && v.IsNil() {
+		return "nil"
+	}
+	var parts []string
+	for i := 0; i < v.Len(); i++ {
+		if i == maxRows {
+			parts = append(parts, fmt.Sprintf("… (len %d)", v.Len()))
+			break
+		}
+		parts = append(parts, shortValue(v.Index(i), maxShort))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

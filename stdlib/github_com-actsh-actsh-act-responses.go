@@ -3,17 +3,41 @@
 package stdlib
 
 import (
+	"context"
 	"github.com/actsh/actsh/act/responses"
+	"github.com/actsh/actsh/engine"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/actsh/actsh/act/responses/responses"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"AtOnce":       reflect.ValueOf(responses.AtOnce),
+		"Extract":      reflect.ValueOf(responses.Extract),
+		"Fingerprint":  reflect.ValueOf(responses.Fingerprint),
 		"FromMatrices": reflect.ValueOf(responses.FromMatrices),
+		"Incremental":  reflect.ValueOf(responses.Incremental),
+		"Open":         reflect.ValueOf(responses.Open),
 
 		// type definitions
-		"Meta": reflect.ValueOf((*responses.Meta)(nil)),
-		"Set":  reflect.ValueOf((*responses.Set)(nil)),
+		"FitFunc":    reflect.ValueOf((*responses.FitFunc)(nil)),
+		"FitOptions": reflect.ValueOf((*responses.FitOptions)(nil)),
+		"Forwarder":  reflect.ValueOf((*responses.Forwarder)(nil)),
+		"Meta":       reflect.ValueOf((*responses.Meta)(nil)),
+		"Request":    reflect.ValueOf((*responses.Request)(nil)),
+		"Set":        reflect.ValueOf((*responses.Set)(nil)),
+
+		// interface wrapper definitions
+		"_Forwarder": reflect.ValueOf((*_github_com_actsh_actsh_act_responses_Forwarder)(nil)),
 	}
+}
+
+// _github_com_actsh_actsh_act_responses_Forwarder is an interface wrapper for Forwarder type
+type _github_com_actsh_actsh_act_responses_Forwarder struct {
+	IValue   interface{}
+	WForward func(ctx context.Context, batch [][]int, opts engine.ForwardOptions) (*engine.Output, error)
+}
+
+func (W _github_com_actsh_actsh_act_responses_Forwarder) Forward(ctx context.Context, batch [][]int, opts engine.ForwardOptions) (*engine.Output, error) {
+	return W.WForward(ctx, batch, opts)
 }

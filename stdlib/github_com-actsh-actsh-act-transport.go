@@ -4,17 +4,26 @@ package stdlib
 
 import (
 	"github.com/actsh/actsh/act/transport"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/actsh/actsh/act/transport/transport"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"New": reflect.ValueOf(transport.New),
+		"ControlVectorLayer": reflect.ValueOf(transport.ControlVectorLayer),
+		"Format":             reflect.ValueOf(constant.MakeFromLiteral("\"actsh-transport\"", token.STRING, 0)),
+		"Load":               reflect.ValueOf(transport.Load),
+		"New":                reflect.ValueOf(transport.New),
+		"Semantics":          reflect.ValueOf(transport.Semantics),
+		"Version":            reflect.ValueOf(constant.MakeFromLiteral("1", token.INT, 0)),
 
 		// type definitions
-		"Map":       reflect.ValueOf((*transport.Map)(nil)),
-		"Meta":      reflect.ValueOf((*transport.Meta)(nil)),
-		"Transport": reflect.ValueOf((*transport.Transport)(nil)),
+		"Diagnostics": reflect.ValueOf((*transport.Diagnostics)(nil)),
+		"Knots":       reflect.ValueOf((*transport.Knots)(nil)),
+		"Map":         reflect.ValueOf((*transport.Map)(nil)),
+		"Meta":        reflect.ValueOf((*transport.Meta)(nil)),
+		"Transport":   reflect.ValueOf((*transport.Transport)(nil)),
 	}
 }
