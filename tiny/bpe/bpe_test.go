@@ -2,8 +2,12 @@ package bpe
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -280,4 +284,64 @@ func TestShipped(t *testing.T) {
 	if 2*len(ids) > len(text) {
 		t.Errorf("%d tokens for %d bytes: the merges are not being used", len(ids), len(text))
 	}
+}
+
+// TestReference compares, on the shipped tokenizer, our encoder (over the
+// file read back by ParseTokenizerJSON) and engine/tokenizer with the ids
+// of an independent implementation of Hugging Face tokenizers
+// (@lenml/tokenizers 3.7.2, made by testdata/lenml_ids.mjs). Ids are
+// integers: they must be equal.
+func TestReference(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "lenml_ids.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Cases []struct {
+			Text string
+			IDs  []int `json:"ids"`
+		}
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join("..", "data", "tokenizer")
+	tj, err := os.ReadFile(filepath.Join(file, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := ParseTokenizerJSON(tj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours.TokenizerJSON(), tj) {
+		t.Error("ParseTokenizerJSON then TokenizerJSON does not give the file back")
+	}
+	hf, err := tokenizer.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range ref.Cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			if got := ours.Encode(c.Text); !slices.Equal(got, c.IDs) {
+				t.Errorf("%q: ours %v, reference %v", c.Text, got, c.IDs)
+			}
+			if got := hf.Encode(c.Text, true); !slices.Equal(got, c.IDs) {
+				t.Errorf("%q: engine/tokenizer %v, reference %v", c.Text, got, c.IDs)
+			}
+		})
+	}
+}
+
+func FuzzParseTokenizerJSON(f *testing.F) {
+	tok := train(f, 280)
+	f.Add(tok.TokenizerJSON())
+	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":[["a","b"]]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tk, err := ParseTokenizerJSON(data)
+		if err != nil {
+			return
+		}
+		tk.Decode(tk.Encode("ab ba"))
+	})
 }
