@@ -91,6 +91,8 @@ func main() {
 		nWords += len(strings.Fields(l))
 		nBytes += len(l)
 	}
+	train := tok.EncodeDocuments(lines(filepath.Join(*dir, "train.txt")))
+	fmt.Printf("train: %d tokens with <|endoftext|> after each record\n", len(train))
 	fmt.Printf("valid: %d tokens, %.3f tokens/word, %.2f bytes/token\n", nTok, float64(nTok)/float64(nWords), float64(nBytes)/float64(nTok))
 	fmt.Printf("written to %s\n", *out)
 }

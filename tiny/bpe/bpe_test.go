@@ -145,6 +145,23 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+func TestEncodeDocuments(t *testing.T) {
+	tok := train(t, 300)
+	got := tok.EncodeDocuments([]string{"The ship.", "The sea."})
+	want := append(append(toInt32(tok.Encode("The ship.")), int32(len(tok.Vocab)-1)), append(toInt32(tok.Encode("The sea.")), int32(len(tok.Vocab)-1))...)
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func toInt32(ids []int) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}
+
 // TestLoader checks that the written tokenizer.json is read by our Hugging
 // Face loader (engine/tokenizer) and gives the same ids as our own encoder.
 func TestLoader(t *testing.T) {

@@ -326,6 +326,27 @@ func (t *Tokenizer) word(w string) []int {
 	return ids
 }
 
+// EncodeDocuments encodes each text and appends the first special token
+// (<|endoftext|>) after it, as GPT-2 separates documents in its training
+// stream. The result is one flat token stream, ready to be cut into
+// fixed-length training blocks.
+func (t *Tokenizer) EncodeDocuments(texts []string) []int32 {
+	eot := -1
+	if len(t.Special) > 0 {
+		eot = len(t.Vocab) - len(t.Special)
+	}
+	var out []int32
+	for _, tx := range texts {
+		for _, id := range t.Encode(tx) {
+			out = append(out, int32(id))
+		}
+		if eot >= 0 {
+			out = append(out, int32(eot))
+		}
+	}
+	return out
+}
+
 // Decode turns ids back into text: special tokens as written, the others
 // through the inverse byte mapping. Out-of-range ids are skipped.
 func (t *Tokenizer) Decode(ids []int) string {
