@@ -296,3 +296,18 @@ func FuzzDetokenize(f *testing.F) {
 		}
 	})
 }
+
+func FuzzFiles(f *testing.F) {
+	f.Add(makeTarball(f, brownFiles))
+	f.Add([]byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files, err := Files(data, nil)
+		if err != nil {
+			return
+		}
+		ParseBrown(files)
+		ParseSOTU(files)
+		ParseMobyDick(files)
+		ParseWordNet(files)
+	})
+}
