@@ -96,7 +96,8 @@ func (m *Model) Capture(ids []int, point string) [][]float32 {
 
 // Generate continues prompt under the transport t at strength λ (t nil:
 // unsteered) and returns the new text. Greedy unless Sample is given;
-// options: MaxTokens (default 32), Sample(temperature, topP), TopK, Seed.
+// options: MaxTokens (default 32), Sample(temperature, topP), TopK, Seed,
+// Position.
 // The model's tokenizer must be present.
 func (m *Model) Generate(prompt string, t *Transport, lambda float64, opts ...Option) string {
 	ids := m.Tokenize(prompt)
@@ -105,12 +106,22 @@ func (m *Model) Generate(prompt string, t *Transport, lambda float64, opts ...Op
 
 // GenerateIDs continues the token ids under the transport t at strength λ
 // and returns the new ids (the prompt excluded, generation stopping before
-// an EOS id). Options as for Generate.
+// an EOS id). Options as for Generate, plus Position("all" or "last") to
+// override where the transport applies.
 func (m *Model) GenerateIDs(ids []int, t *Transport, lambda float64, opts ...Option) []int {
 	o := collect(opts)
+	st := steering(t, lambda)
+	if st != nil && o.position != "" {
+		switch o.position {
+		case "all", "last":
+			st.LastOnly = o.position == "last"
+		default:
+			fail("Position(%q): want \"all\" or \"last\"", o.position)
+		}
+	}
 	g := engine.GenerateOptions{
 		MaxNewTokens: o.maxTokens,
-		Steering:     steering(t, lambda),
+		Steering:     st,
 		Temperature:  float32(o.temperature),
 		TopP:         float32(o.topP),
 		TopK:         o.topK,

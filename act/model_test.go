@@ -95,6 +95,7 @@ func TestModelErrors(t *testing.T) {
 		{"capture", func() { m.Capture(gpt2Input, "ln_f") }, `cannot capture "ln_f"`},
 		{"id range", func() { m.Logits([]int{999}) }, "token id 999 out of range"},
 		{"sample", func() { m.GenerateIDs(gpt2Input, nil, 0, Sample(1, 2)) }, "topP"},
+		{"position", func() { m.GenerateIDs(gpt2Input, NewTransport(), 0.5, Position("first")) }, `Position("first")`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +110,25 @@ func TestModelErrors(t *testing.T) {
 	}
 	if err := panics(func() { Load("tiny") }); err == nil || !errors.Is(err.Err, engine.ErrNoDefaultModel) {
 		t.Errorf("Load(tiny) error %v does not wrap engine.ErrNoDefaultModel", err)
+	}
+}
+
+// TestGeneratePosition checks that Position("last") overrides where the
+// transport applies: a map zeroing block 0's attention input changes the
+// continuation differently when it hits every position than when it hits
+// only the last token of each pass.
+func TestGeneratePosition(t *testing.T) {
+	m := Load(gpt2Dir)
+	zero := make([]float32, 64)
+	tr := NewTransport()
+	tr.Set("transformer.h.0.ln_1", zero, zero, nil, nil)
+	all := m.GenerateIDs(gpt2Input, tr, 1, MaxTokens(6))
+	last := m.GenerateIDs(gpt2Input, tr, 1, MaxTokens(6), Position("last"))
+	if equal(all, last) {
+		t.Errorf("Position(last) gave the same tokens as every position: %v", all)
+	}
+	if again := m.GenerateIDs(gpt2Input, tr, 1, MaxTokens(6), Position("all")); !equal(again, all) {
+		t.Errorf("Position(all) = %v, default %v", again, all)
 	}
 }
 
