@@ -8,8 +8,12 @@
 // store; the config's "architectures" entry picks the family registered
 // under that name ([Register], [Architectures]). Families live in their own
 // packages (engine/gpt2, engine/llama, engine/gemma2); import
-// engine/families to link them all. [Load] resolves a model name (folder or
-// Hugging Face id) and reads its files.
+// engine/families to link them all. [Load] resolves a model name (a folder,
+// or a Hugging Face id through engine/hub), reads the weights with
+// engine/safetensors and tokenizer.json when present ([Model.Tokenizer] is
+// nil otherwise; id-level calls still work). The name "tiny" is reserved
+// for the embedded default model and fails with [ErrNoDefaultModel] until
+// it is built.
 //
 // # Intervention points
 //
