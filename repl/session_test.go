@@ -105,3 +105,39 @@ func TestMessage(t *testing.T) {
 		})
 	}
 }
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		name, arg string
+		want      []string
+		wantErr   string
+	}{
+		{"overview", "", []string{":help [name]", ":load file.go", ":reset", ":vars", ":time", ":quit", "Load", "FitLinearOT"}, ""},
+		{"function", "Load", []string{"func Load(name string) *Model", "Load loads"}, ""},
+		{"type with methods", "Model", []string{"type Model", "Methods:", "GenerateIDs"}, ""},
+		{"method", "Model.Logits", []string{"func (m *Model) Logits("}, ""},
+		{"method without type", "LogitsWith", []string{"func (m *Model) LogitsWith("}, ""},
+		{"qualified", "act.Pool", []string{"func Pool("}, ""},
+		{"unknown", "Nope", nil, "no documentation"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			err := Help(&b, tc.arg)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Help(%q) error %v, want %q", tc.arg, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("Help(%q) lacks %q:\n%s", tc.arg, w, b.String())
+				}
+			}
+		})
+	}
+}
