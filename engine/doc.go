@@ -93,6 +93,6 @@
 //   - Logits(p, h): the output head on hidden states [B, T', D], including
 //     any final soft-capping.
 //
-// Shared blocks ([Embed], [LayerNorm], [RMSNorm], [Linear], [Conv1D],
+// Shared blocks ([Embed], [LayerNorm], [RMSNorm], [Linear],
 // [GeluTanh], [SiLU], [RoPE]) compute in float32.
 package engine

@@ -132,6 +132,27 @@ func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
 	return tensors.FromFlatDataAndDimensions(data, want...), nil
 }
 
+// LoadParamT reads the 2-D weight name stored [rows, cols] (checked like
+// LoadParam) and returns it transposed, [cols, rows]. GPT-2 uses it to turn
+// Conv1D weights [in, out] into the [out, in] layout of Linear, which the
+// backends multiply without a transpose at every call.
+func LoadParamT(w Weights, name string, rows, cols int) (*tensors.Tensor, error) {
+	data, shape, err := w.Float32(name)
+	if err != nil {
+		return nil, fmt.Errorf("engine: weight %s: %w", name, err)
+	}
+	if !sameDims(shape, []int{rows, cols}) {
+		return nil, fmt.Errorf("engine: weight %s has shape %v, want [%d %d]", name, shape, rows, cols)
+	}
+	t := make([]float32, len(data))
+	for r := range rows {
+		for c := range cols {
+			t[c*rows+r] = data[r*cols+c]
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(t, cols, rows), nil
+}
+
 // HasWeight reports whether w holds a tensor called name.
 func HasWeight(w Weights, name string) bool {
 	for _, n := range w.Names() {

@@ -45,12 +45,6 @@ func Linear(x, w, b *Node) *Node {
 	return y
 }
 
-// Conv1D is x·W + b for a GPT-2 Conv1D weight W [in, out].
-func Conv1D(x, w, b *Node) *Node {
-	y := flatDot("ni,io->no", x, w, w.Shape().Dimensions[1])
-	return Add(y, expandLike(b, y))
-}
-
 // GeluTanh is the tanh approximation of GELU (gelu_new,
 // gelu_pytorch_tanh): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 func GeluTanh(x *Node) *Node {

@@ -2,7 +2,9 @@
 //
 // # Numerics
 //
-// Every projection is a Conv1D with its weight stored [in, out] (y = x·W + b);
+// Every projection is a Conv1D with its weight stored [in, out] (y = x·W + b;
+// the family transposes these weights once at load so the backends multiply
+// them in the Linear layout);
 // c_attn produces q, k and v concatenated; the MLP uses gelu_new, the tanh
 // GELU; positions come from the learned wpe table; the output head is tied
 // to wte.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -84,7 +85,14 @@ func New(config []byte, w engine.Weights) (engine.Arch, error) {
 	m := &Model{cfg: c, params: map[string]*tensors.Tensor{}}
 	D, F := c.NEmbd, c.Inner()
 	add := func(name string, dims ...int) error {
-		t, err := engine.LoadParam(w, prefix+name, dims...)
+		var t *tensors.Tensor
+		var err error
+		if strings.HasPrefix(name, "h.") && len(dims) == 2 {
+			// Conv1D [in, out], kept as [out, in] for engine.Linear.
+			t, err = engine.LoadParamT(w, prefix+name, dims[0], dims[1])
+		} else {
+			t, err = engine.LoadParam(w, prefix+name, dims...)
+		}
 		if err != nil {
 			return fmt.Errorf("gpt2: %w", err)
 		}
@@ -158,7 +166,8 @@ func (m *Model) Points() []engine.Point {
 	return append(pts, engine.Point{Name: "transformer.ln_f", Width: D})
 }
 
-// Params implements engine.Arch; names always carry the "transformer." prefix.
+// Params implements engine.Arch; names always carry the "transformer."
+// prefix, and the Conv1D weights are stored transposed, [out, in].
 func (m *Model) Params() map[string]*tensors.Tensor { return m.params }
 
 // Forward implements engine.Arch.
@@ -174,16 +183,16 @@ func (m *Model) Forward(p *engine.Pass) *Node {
 		pre := fmt.Sprintf("h.%d.", i)
 		pt := "transformer." + pre
 		h := p.Point(pt+"ln_1", engine.LayerNorm(x, w(pre+"ln_1.weight"), w(pre+"ln_1.bias"), eps))
-		qkv := engine.Conv1D(h, w(pre+"attn.c_attn.weight"), w(pre+"attn.c_attn.bias"))
+		qkv := engine.Linear(h, w(pre+"attn.c_attn.weight"), w(pre+"attn.c_attn.bias"))
 		split := func(k int) *Node {
 			return Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(k*D, (k+1)*D)), B, T, H, hd)
 		}
 		a := p.Attend(i, split(0), split(1), split(2), engine.AttnOptions{Scale: 1 / math.Sqrt(float64(hd))})
-		a = p.Point(pt+"attn.c_proj", engine.Conv1D(a, w(pre+"attn.c_proj.weight"), w(pre+"attn.c_proj.bias")))
+		a = p.Point(pt+"attn.c_proj", engine.Linear(a, w(pre+"attn.c_proj.weight"), w(pre+"attn.c_proj.bias")))
 		x = Add(x, a)
 		h = p.Point(pt+"ln_2", engine.LayerNorm(x, w(pre+"ln_2.weight"), w(pre+"ln_2.bias"), eps))
-		f := p.Point(pt+"mlp.c_fc", engine.Conv1D(h, w(pre+"mlp.c_fc.weight"), w(pre+"mlp.c_fc.bias")))
-		f = p.Point(pt+"mlp.c_proj", engine.Conv1D(engine.GeluTanh(f), w(pre+"mlp.c_proj.weight"), w(pre+"mlp.c_proj.bias")))
+		f := p.Point(pt+"mlp.c_fc", engine.Linear(h, w(pre+"mlp.c_fc.weight"), w(pre+"mlp.c_fc.bias")))
+		f = p.Point(pt+"mlp.c_proj", engine.Linear(engine.GeluTanh(f), w(pre+"mlp.c_proj.weight"), w(pre+"mlp.c_proj.bias")))
 		x = Add(x, f)
 	}
 	return p.Point("transformer.ln_f", engine.LayerNorm(x, w("ln_f.weight"), w("ln_f.bias"), eps))
