@@ -234,6 +234,13 @@ func (s *Session) addHistory(ed LineEditor, line string) {
 // the error (already printed).
 func (s *Session) exec(src string) error {
 	start := time.Now()
+	// Packages the input uses without importing them are imported first
+	// when their name is unambiguous ("json.Marshal").
+	for _, path := range s.missingImports(src) {
+		if _, err := s.Eval(`import "` + path + `"`); err == nil {
+			fmt.Fprintf(s.opt.Stderr, "(imported %q)\n", path)
+		}
+	}
 	v, err := s.Eval(src)
 	if s.timing {
 		defer func() { fmt.Fprintf(s.opt.Stderr, "(%s)\n", time.Since(start).Round(time.Millisecond)) }()
@@ -426,6 +433,86 @@ func (s *Session) replay() error {
 	return nil
 }
 
+// missingImports returns the import paths of the packages src uses as
+// "name.Member" where name is declared nowhere (not a variable, a
+// declaration or an imported package) and exactly one available package
+// has that name.
+func (s *Session) missingImports(src string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", 0)
+	if err != nil {
+		f, err = parser.ParseFile(token.NewFileSet(), "", "package p;"+src, 0)
+		if err != nil {
+			return nil
+		}
+	}
+	unresolved := map[*ast.Ident]bool{}
+	for _, id := range f.Unresolved {
+		unresolved[id] = true
+	}
+	globals := s.in.Globals()
+	var paths []string
+	seen := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		x, ok := sel.X.(*ast.Ident)
+		if !ok || !unresolved[x] || seen[x.Name] {
+			return true
+		}
+		seen[x.Name] = true
+		if _, ok := s.pkgs[x.Name]; ok || s.decls[x.Name] {
+			return true
+		}
+		if _, ok := globals[x.Name]; ok {
+			return true
+		}
+		if _, ok := stdlib.Docs[x.Name]; ok {
+			return true
+		}
+		if path := packageNamed(x.Name); path != "" {
+			paths = append(paths, path)
+		}
+		return true
+	})
+	return paths
+}
+
+var (
+	pkgIndexOnce sync.Once
+	pkgIndex     map[string]string // package name -> import path, for unambiguous names
+)
+
+// packageNamed returns the import path of the one available package named
+// name, or "" when there is none or several (rand, template).
+func packageNamed(name string) string {
+	pkgIndexOnce.Do(func() {
+		pkgIndex = map[string]string{}
+		seen := map[string]int{}
+		for _, syms := range []interp.Exports{ystdlib.Symbols, stdlib.Symbols} {
+			for key := range syms {
+				i := strings.LastIndexByte(key, '/')
+				if i < 0 {
+					continue
+				}
+				path, name := key[:i], key[i+1:]
+				if strings.HasPrefix(path, "internal") || strings.Contains(path, "/internal") || name == "main" {
+					continue
+				}
+				seen[name]++
+				pkgIndex[name] = path
+			}
+		}
+		for name, n := range seen {
+			if n > 1 {
+				delete(pkgIndex, name)
+			}
+		}
+	})
+	return pkgIndex[name]
+}
+
 // splitStatements returns the statements of src when it starts with a
 // var, const or type declaration followed by other statements; nil
 // otherwise.
@@ -547,12 +634,12 @@ func Message(err error) string {
 				return oneLine(ae.Msg)
 			}
 			if compilePanic(p.Stack) {
-				return oneLine("interpreter error: " + v.Error() + " (Yaegi cannot run this construct; rewrite it, e.g. a three-clause for loop instead of range over an int)")
+				return oneLine("interpreter error: " + v.Error() + " (Yaegi could not compile this input; e.g. range over an int needs a three-clause loop)")
 			}
 			return oneLine("panic: " + strings.Replace(v.Error(), "reflect: slice index out of range", "runtime error: index out of range", 1))
 		default:
 			if compilePanic(p.Stack) {
-				return oneLine(fmt.Sprintf("interpreter error: %v (Yaegi cannot run this construct; rewrite it, e.g. a three-clause for loop instead of range over an int)", v))
+				return oneLine(fmt.Sprintf("interpreter error: %v (Yaegi could not compile this input; e.g. range over an int needs a three-clause loop)", v))
 			}
 			return oneLine(strings.Replace(fmt.Sprintf("panic: %v", v), "reflect: slice index out of range", "runtime error: index out of range", 1))
 		}
