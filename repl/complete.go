@@ -2,6 +2,8 @@ package repl
 
 import (
 	"go/token"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -27,6 +29,11 @@ func (s *Session) Complete(line string, pos int) (cands []string, start int) {
 		pos = len(line)
 	}
 	head := line[:pos]
+	if t := strings.TrimLeft(head, " "); strings.HasPrefix(t, ":load ") {
+		// File names: the whole argument is the word.
+		arg := strings.TrimLeft(t[len(":load "):], " ")
+		return goFiles(arg), len(head) - len(arg)
+	}
 	start = pos
 	for start > 0 {
 		c := rune(head[start-1])
@@ -160,6 +167,31 @@ func filterPrefix(names []string, prefix string) []string {
 		if strings.HasPrefix(n, prefix) && !seen[n] && n != "_" {
 			seen[n] = true
 			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// goFiles lists the directories and .go files whose path starts with
+// prefix, directories with a trailing slash.
+func goFiles(prefix string) []string {
+	dir, base := filepath.Split(prefix)
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, base) || (strings.HasPrefix(n, ".") && !strings.HasPrefix(base, ".")) {
+			continue
+		}
+		switch {
+		case e.IsDir():
+			out = append(out, dir+n+"/")
+		case strings.HasSuffix(n, ".go"):
+			out = append(out, dir+n)
 		}
 	}
 	sort.Strings(out)

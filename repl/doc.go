@@ -12,7 +12,9 @@
 // operator), judged with go/parser. Each complete input is evaluated with
 // [Session.Eval]; the value of an expression is printed with [Format]:
 // Go syntax for basic values, String() when the value has one, matrices as
-// compact tables with their shape, structs as a one-line summary.
+// compact tables with their shape, structs as a one-line summary. A
+// package the input uses without importing it ("json.Marshal") is imported
+// first when exactly one available package has that name.
 //
 //	act> m := Load("testdata/reference/gpt2/checkpoint")
 //	act> m.Logits([]int{1, 2, 3})
@@ -46,8 +48,8 @@
 //
 // [Session.Complete] completes identifiers in scope, act names, package
 // members ("fmt.Pr"), fields and methods of variables ("m.Gen", found by
-// reflection on the interpreter's values, nothing is called), meta-commands
-// and names after :help.
+// reflection on the interpreter's values, nothing is called), meta-commands,
+// act names after :help and Go files after :load.
 //
 // # Scripts
 //

@@ -112,3 +112,25 @@ func FuzzIncomplete(f *testing.F) {
 		_ = Incomplete(src)
 	})
 }
+
+// FuzzComplete checks that completion never panics and returns a start
+// inside the line, whatever is typed.
+func FuzzComplete(f *testing.F) {
+	for _, s := range []string{"fmt.Pr", "m.", ":he", ":help Lo", ":load te", "x := strings.", "é.", "a..b", ". ."} {
+		f.Add(s, len(s))
+	}
+	s, err := New(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := s.Eval(`type pt struct{ X int }; var p = &pt{}`); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line string, pos int) {
+		cands, start := s.Complete(line, pos)
+		if start < 0 || start > len(line) {
+			t.Fatalf("Complete(%q, %d) start %d outside the line", line, pos, start)
+		}
+		_ = cands
+	})
+}
