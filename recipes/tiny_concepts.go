@@ -239,11 +239,16 @@ func main() {
 	fmt.Printf("religion classifier: %d features, train acc %.3f, held-out acc %.3f (%d+%d sentences)\n",
 		len(clf.Weights), trainAcc, heldAcc, len(posHeld), len(negHeld))
 	fmt.Printf("religion score: held-out religion %.3f, other %.3f\n", concepts.Rate(clf, posHeld), concepts.Rate(clf, negHeld))
+	// Generations are a few sentences long: measure on three held-out
+	// sentences of a class joined (in corpus order for religion, in sample
+	// order for the others).
+	acc3 := clf.Accuracy(join3(posHeld), join3(negHeld))
+	fmt.Printf("religion classifier on 3-sentence texts: held-out acc %.3f\n", acc3)
 	summary.Mitigation = map[string]any{
 		"register": "religion", "against": "other Brown genres",
 		"train_religion": len(pos), "train_other": len(neg),
 		"held_religion": len(posHeld), "held_other": len(negHeld),
-		"features": len(clf.Weights), "l2": bestL2, "train_accuracy": trainAcc, "held_out_accuracy": heldAcc,
+		"features": len(clf.Weights), "l2": bestL2, "train_accuracy": trainAcc, "held_out_accuracy": heldAcc, "held_out_accuracy_3_sentences": acc3,
 	}
 	subsets := map[string][]string{
 		"religion": concepts.Sample(pos, 1000, seed+3),
@@ -261,6 +266,15 @@ func main() {
 		}
 	}
 	fmt.Printf("written to %s: %s, religion_register\n", *out, strings.Join(kept, ", "))
+}
+
+// join3 joins consecutive runs of three texts.
+func join3(texts []string) []string {
+	var out []string
+	for i := 0; i+3 <= len(texts); i += 3 {
+		out = append(out, strings.Join(texts[i:i+3], " "))
+	}
+	return out
 }
 
 func logRatio(a, b int) float64 {
