@@ -287,9 +287,10 @@ func (s *Session) Eval(src string) (reflect.Value, error) {
 	case err == nil:
 		s.inputs = append(s.inputs, src)
 		s.track(src)
-	case internal && !s.healthy():
+	case internal && (declares(src) || !s.healthy()):
 		// A panic inside the interpreter's compiler can leave its scopes
-		// half updated: start over from the inputs that worked.
+		// half updated (a function declared but not compiled): start over
+		// from the inputs that worked.
 		if rerr := s.replay(); rerr != nil {
 			return reflect.Value{}, errors.Join(err, rerr)
 		}
@@ -382,6 +383,21 @@ func (s *Session) Interrupt() {
 func compilePanic(stack []byte) bool {
 	for _, f := range []string{"interp.(*Interpreter).cfg", "interp.(*Interpreter).gta", "interp.(*Interpreter).CompileAST", "interp.genRun"} {
 		if bytes.Contains(stack, []byte(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// declares reports whether src declares top-level names (functions,
+// types, variables, constants).
+func declares(src string) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+src, parser.SkipObjectResolution)
+	if err != nil {
+		return strings.Contains(src, ":=")
+	}
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
 			return true
 		}
 	}
