@@ -159,9 +159,9 @@ func typeString(fset *token.FileSet, decl *ast.GenDecl, name string) string {
 		t.Doc, t.Comment = nil, nil
 		switch typ := t.Type.(type) {
 		case *ast.StructType:
-			return "type " + name + " struct{ " + exportedFields(fset, typ.Fields) + "}"
+			return "type " + name + " struct{" + exportedFields(fset, typ.Fields, typ.Incomplete) + "}"
 		case *ast.InterfaceType:
-			return "type " + name + " interface{ " + exportedFields(fset, typ.Methods) + "}"
+			return "type " + name + " interface{" + exportedFields(fset, typ.Methods, typ.Incomplete) + "}"
 		}
 		var b bytes.Buffer
 		printer.Fprint(&b, fset, &ast.GenDecl{Tok: token.TYPE, Specs: []ast.Spec{&t}})
@@ -170,9 +170,10 @@ func typeString(fset *token.FileSet, decl *ast.GenDecl, name string) string {
 	return "type " + name
 }
 
-func exportedFields(fset *token.FileSet, fl *ast.FieldList) string {
+// exportedFields prints the exported fields (or methods) of a list on one
+// line; hidden says unexported ones were dropped (go/doc marks it).
+func exportedFields(fset *token.FileSet, fl *ast.FieldList, hidden bool) string {
 	var parts []string
-	hidden := false
 	for _, f := range fl.List {
 		var names []string
 		for _, n := range f.Names {
@@ -182,21 +183,25 @@ func exportedFields(fset *token.FileSet, fl *ast.FieldList) string {
 				hidden = true
 			}
 		}
-		if len(f.Names) == 0 { // embedded
-			names = append(names, "")
-		}
-		if len(names) == 0 {
+		if len(f.Names) > 0 && len(names) == 0 {
 			continue
 		}
 		var b bytes.Buffer
 		printer.Fprint(&b, fset, f.Type)
-		parts = append(parts, strings.TrimSpace(strings.Join(names, ", ")+" "+b.String())+"; ")
+		typ := b.String()
+		if _, isFunc := f.Type.(*ast.FuncType); isFunc && len(names) == 1 {
+			parts = append(parts, names[0]+strings.TrimPrefix(typ, "func"))
+			continue
+		}
+		parts = append(parts, strings.TrimSpace(strings.Join(names, ", ")+" "+typ))
 	}
-	s := strings.Join(parts, "")
 	if hidden {
-		s += "/* unexported fields */ "
+		parts = append(parts, "/* unexported fields */")
 	}
-	return s
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, "; ") + " "
 }
 
 // writeAtomic writes data to path through a temporary file and a rename.
