@@ -9,7 +9,7 @@
 // completion) or a [Reader] over any io.Reader — so the terminal shell and
 // the transcript tests run the same code. An input continues on the next
 // line while it is [Incomplete] (an open brace, a raw string, a trailing
-// operator), judged with go/parser. Each complete input is evaluated with
+// operator), judged from its tokens (go/scanner). Each complete input is evaluated with
 // [Session.Eval]; the value of an expression is printed with [Format]:
 // Go syntax for basic values, String() when the value has one, matrices as
 // compact tables with their shape, structs as a one-line summary. A
@@ -17,9 +17,11 @@
 // first when exactly one available package has that name.
 //
 //	act> m := Load("testdata/reference/gpt2/checkpoint")
-//	act> m.Logits([]int{1, 2, 3})
-//	[3][96]float32
-//	   0.01  -0.2 …
+//	act> m.Logits([]int{5, 17, 42, 3})
+//	[4][320]float32
+//	  -0.5768  -1.725 -0.2001 1.485 -2.369   2.159 …  2.08 -4.715
+//	   0.7032 -0.1625 0.02484   1.8 -4.804  0.8152 … 1.952 -2.964
+//	   …
 //
 // # Errors
 //

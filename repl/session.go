@@ -298,7 +298,8 @@ func (s *Session) Eval(src string) (reflect.Value, error) {
 	return v, err
 }
 
-// Stuck is returned by [Session.Eval] when an interrupted input did not stop.
+// stuckError is returned by [Session.Eval] when an interrupted input did not
+// stop within the grace period.
 type stuckError struct{}
 
 func (stuckError) Error() string {
