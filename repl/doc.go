@@ -28,9 +28,11 @@
 // Every error prints as one line ([Message]) and the session goes on:
 // compile errors, runtime panics, the *act.Error panics of the act API, and
 // panics inside the interpreter itself (Yaegi v0.16.1 panics compiling
-// `for i := range 3` on Go 1.26). After such an internal panic the session
-// checks that its variables still read; if not it replays the inputs that
-// succeeded into a fresh interpreter.
+// `for i := range 3` on Go 1.26). Such a panic can leave the interpreter
+// half updated, so when the input declared names, or when a variable no
+// longer reads, the session replays the inputs that succeeded into a fresh
+// interpreter (their output discarded; their side effects, such as loading a
+// model, happen again).
 //
 // # Interrupts
 //
