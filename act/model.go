@@ -96,8 +96,8 @@ func (m *Model) Capture(ids []int, point string) [][]float32 {
 
 // Generate continues prompt under the transport t at strength λ (t nil:
 // unsteered) and returns the new text. Greedy unless Sample is given;
-// options: MaxTokens (default 32), Sample(temperature, topP), TopK, Seed,
-// Position.
+// options: MaxTokens (default 32), Sample(temperature, topP), TopK,
+// RepetitionPenalty, Seed, Position.
 // The model's tokenizer must be present.
 func (m *Model) Generate(prompt string, t *Transport, lambda float64, opts ...Option) string {
 	ids := m.Tokenize(prompt)
@@ -126,12 +126,17 @@ func (m *Model) GenerateIDs(ids []int, t *Transport, lambda float64, opts ...Opt
 		TopP:         float32(o.topP),
 		TopK:         o.topK,
 		Seed:         o.seed,
+
+		RepetitionPenalty: float32(o.repetitionPenalty),
 	}
 	if o.maxTokens < 0 {
 		fail("MaxTokens(%d): want a positive count", o.maxTokens)
 	}
 	if o.temperature < 0 || o.topP < 0 || o.topP > 1 {
 		fail("Sample(%g, %g): want temperature ≥ 0 and 0 ≤ topP ≤ 1", o.temperature, o.topP)
+	}
+	if o.repetitionPenalty < 0 {
+		fail("RepetitionPenalty(%g): want a positive factor (1 = none)", o.repetitionPenalty)
 	}
 	if o.topK > 0 && o.temperature == 0 {
 		g.Temperature = 1 // TopK alone asks for sampling

@@ -152,3 +152,22 @@ func equal(a, b []int) bool {
 	}
 	return true
 }
+
+// The unsteered greedy continuation repeats token 157 seven times; a strong
+// repetition penalty must break that loop, and a negative one is refused.
+func TestGenerateRepetitionPenalty(t *testing.T) {
+	m := Load(gpt2Dir)
+	got := m.GenerateIDs(gpt2Input, nil, 0, MaxTokens(10), RepetitionPenalty(5))
+	count := 0
+	for _, id := range got {
+		if id == 157 {
+			count++
+		}
+	}
+	if len(got) != 10 || count > 1 {
+		t.Errorf("RepetitionPenalty(5) gave %v (token 157 %d times), want at most once", got, count)
+	}
+	if err := panics(func() { m.GenerateIDs(gpt2Input, nil, 0, RepetitionPenalty(-1)) }); err == nil || !strings.Contains(err.Msg, "RepetitionPenalty(-1)") {
+		t.Errorf("RepetitionPenalty(-1) error = %v", err)
+	}
+}

@@ -13,12 +13,13 @@ type options struct {
 	support  string // Support
 	position string // Position: "all" or "last"
 
-	maxTokens   int     // MaxTokens
-	temperature float64 // Sample
-	topP        float64 // Sample
-	topK        int     // TopK
-	seed        uint64  // Seed
-	seedSet     bool
+	maxTokens         int     // MaxTokens
+	temperature       float64 // Sample
+	topP              float64 // Sample
+	topK              int     // TopK
+	repetitionPenalty float64 // RepetitionPenalty
+	seed              uint64  // Seed
+	seedSet           bool
 
 	cache string // Cache
 	batch int    // Batch
@@ -79,3 +80,8 @@ func Batch(n int) Option { return func(o *options) { o.batch = n } }
 // Limit uses at most n source and n target texts (default: as many as the
 // smaller side has).
 func Limit(n int) Option { return func(o *options) { o.limit = n } }
+
+// RepetitionPenalty penalises tokens already in the prompt or the
+// generation, as Hugging Face's repetition_penalty does: their positive
+// logits are divided by p and negative ones multiplied by it (1 = none).
+func RepetitionPenalty(p float64) Option { return func(o *options) { o.repetitionPenalty = p } }
