@@ -6,11 +6,58 @@
 // It is dot-imported in the actsh shell and in notebooks, so its names read
 // as a small language:
 //
-//	m := Load("tiny")
+//	m := Load("gpt2")                                  // a folder or a Hugging Face id in the cache
 //	ds := JSONSubsets("giraffes.json")
 //	r := m.Responses(ds, ".*ln_2", Pool("mean"), Src("none"), Dst("giraffe"))
 //	t := FitLinearOT(r, Support("q_0_100"))
 //	fmt.Println(m.Generate("Once upon a time", t, 0.5))
+//
+// # Models
+//
+// [Load] resolves a local folder or a Hugging Face id (through the Hugging
+// Face cache) and runs it on GoMLX. [Model.Points] lists the intervention
+// points (Hugging Face module names) or selects them with a regular
+// expression that must match the whole name. [Model.Tokenize],
+// [Model.Decode], [Model.Logits], [Model.Capture] and [Model.LogitsWith]
+// work on one sequence; [Model.Generate] and [Model.GenerateIDs] continue a
+// prompt, greedy unless [Sample] or [TopK] is given, with [MaxTokens],
+// [RepetitionPenalty] and [Seed]. [LoadTokenizer] reads a tokenizer.json on
+// its own.
+//
+// # Datasets
+//
+// A [Dataset] holds labelled texts in named subsets. Readers cover
+// ml-act's formats ([JSONSubsets], [Jigsaw], [RealToxicityPrompts],
+// [COCOCaptions]) and plain ones ([JSONL], [CSV], [TextFile], [Texts]).
+//
+// # Responses and fitting
+//
+// [Model.Responses] runs the model over the source ([Src]) and target
+// ([Dst]) subsets and keeps, per point, each text's activations pooled over
+// its tokens ([Pool]: mean, max, min, median, last); [Cache] keeps them on
+// disk, resumable. [ResponsesOf] builds responses from raw matrices.
+//
+// Every method of the paper fits a [Transport] from responses:
+// [FitLinearOT] (Linear-AcT), [FitMeanOT] (Mean-AcT), [FitGaussianOT],
+// [FitAurA], [FitActAdd], [FitITI] (ITI-c), and [FitExactOT] (the exact 1-D
+// optimal transport map, beyond the paper); [Fit] takes ml-act's method
+// names. [Support] chooses the support interval (q_all, q_0_100, q_5_95,
+// ...). [Model.FitIncremental] fits layer by layer, each layer's responses
+// computed with the earlier layers already steered, as ml-act's configs do.
+//
+// # Transports
+//
+// A [Transport] is a set of per-point maps,
+//
+//	out = λ·T(z) + (1 − λ)·z   where lo < z < hi, else z.
+//
+// [Transport.Apply] applies one point's map to raw activations;
+// [Transport.Save] writes one .safetensors file whose header says the
+// method, model, points, pooling, support and what λ means, and
+// [LoadTransport] reads it back. [Transport.Cost], [Transport.Coverage] and
+// [Transport.Histogram] help look inside; [Transport.ExportGGUF] writes an
+// additive map as a llama.cpp control vector. [NewTransport] and
+// [Transport.Set] build a transport by hand.
 //
 // # Errors
 //
@@ -18,7 +65,8 @@
 // message when their input is bad. The shell, `actsh run` and notebooks
 // recover it and print that line. Go programs that prefer error values use
 // the packages underneath ([github.com/actsh/actsh/engine],
-// [github.com/actsh/actsh/act/transport], ...).
+// [github.com/actsh/actsh/act/transport], [github.com/actsh/actsh/act/estimate],
+// [github.com/actsh/actsh/act/dataset], [github.com/actsh/actsh/act/responses]).
 //
 // # Interrupts
 //
