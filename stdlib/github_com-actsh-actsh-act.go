@@ -38,6 +38,7 @@ func init() {
 		"Pool":                reflect.ValueOf(act.Pool),
 		"Position":            reflect.ValueOf(act.Position),
 		"RealToxicityPrompts": reflect.ValueOf(act.RealToxicityPrompts),
+		"RepetitionPenalty":   reflect.ValueOf(act.RepetitionPenalty),
 		"ResponsesOf":         reflect.ValueOf(act.ResponsesOf),
 		"Sample":              reflect.ValueOf(act.Sample),
 		"Seed":                reflect.ValueOf(act.Seed),
