@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/actsh/actsh/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
@@ -39,27 +40,8 @@ var families = []family{
 // actTol is the activation tolerance: 1e-4·max(1, |ref|) (README).
 const actTol = 1e-4
 
-// repoRoot walks up from the test's directory to the folder holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func refDir(t testing.TB, fam string) string {
-	return filepath.Join(repoRoot(t), "testdata", "reference", fam)
+	return fixture.Reference(t, fam)
 }
 
 func loadCheckpoint(t testing.TB, dir string) *engine.Model {

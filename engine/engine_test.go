@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/actsh/actsh/internal/fixture"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -337,7 +338,7 @@ func TestMatchPoints(t *testing.T) {
 // act/pooling.safetensors (tolerance 1e-6: a float64 mean vs torch's
 // float32 nanmean).
 func TestPool(t *testing.T) {
-	f, err := readST(filepath.Join(repoRoot(t), "testdata", "reference", "act", "pooling.safetensors"))
+	f, err := readST(fixture.Reference(t, "act", "pooling.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"github.com/actsh/actsh/internal/fixture"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,33 +170,8 @@ func TestBalance(t *testing.T) {
 	}
 }
 
-// sharedData returns ../shared/data/ml-act next to the repository root, or
-// skips the test naming the missing path.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(filepath.Dir(dir), "shared", "data", "ml-act")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("ml-act data samples missing: %s", p)
-	}
-	return p
-}
-
 func TestMLActSamples(t *testing.T) {
-	dir := sharedData(t)
+	dir := fixture.Shared(t, "data", "ml-act")
 	tests := []struct {
 		name    string
 		read    func(dir string) (*Dataset, error)

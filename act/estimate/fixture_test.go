@@ -4,30 +4,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	repo "github.com/actsh/actsh/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 )
-
-// repoRoot walks up from the package directory to the folder holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
 
 // fixture is a minimal safetensors reader for the reference files (F32 and
 // I64 only), independent of the package under test.
@@ -127,7 +109,7 @@ type index struct {
 
 func readIndex(t *testing.T) (string, *index) {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "testdata", "reference", "act")
+	dir := repo.Reference(t, "act")
 	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package estimate_test
 
 import (
+	repo "github.com/actsh/actsh/internal/fixture"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 // max and min are exact; the mean is a float64 sum against torch's float32
 // nanmean, a few ulp apart.
 func TestPoolMatchesMLAct(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "testdata", "reference", "act")
+	dir := repo.Reference(t, "act")
 	f := readFixture(t, filepath.Join(dir, "pooling.safetensors"))
 	x := f.vec(t, "input")
 	mask := f.i64["attention_mask"]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/actsh/actsh/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
@@ -263,24 +264,9 @@ func TestFromMatrices(t *testing.T) {
 	}
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func loadGPT2(t *testing.T) *engine.Model {
 	t.Helper()
-	m, err := engine.Load(context.Background(), filepath.Join(repoRoot(t), "testdata", "reference", "gpt2", "checkpoint"), engine.LoadOptions{})
+	m, err := engine.Load(context.Background(), fixture.Reference(t, "gpt2", "checkpoint"), engine.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

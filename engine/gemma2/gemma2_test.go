@@ -3,6 +3,7 @@ package gemma2
 import (
 	"context"
 	"fmt"
+	"github.com/actsh/actsh/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
@@ -224,26 +225,6 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-// refDir is the shipped Gemma-2 reference (testdata/reference/gemma2 at the
-// repository root, found by walking up to go.mod).
-func refDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "reference", "gemma2")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 type reference struct {
 	t     *testing.T
 	m     *engine.Model
@@ -254,7 +235,7 @@ type reference struct {
 
 func loadReference(t *testing.T) *reference {
 	t.Helper()
-	dir := refDir(t)
+	dir := fixture.Reference(t, "gemma2")
 	cfg, err := os.ReadFile(filepath.Join(dir, "checkpoint", "config.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -496,7 +477,7 @@ func TestCachedGeneration(t *testing.T) {
 // and TestReference would catch its loss. The README's sensitivity figures
 // are 0.6 (attention softcap) to 17 (window parity); 0.05 is a safe floor.
 func TestFeaturesMatter(t *testing.T) {
-	dir := refDir(t)
+	dir := fixture.Reference(t, "gemma2")
 	cfg, err := os.ReadFile(filepath.Join(dir, "checkpoint", "config.json"))
 	if err != nil {
 		t.Fatal(err)

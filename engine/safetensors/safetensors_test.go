@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"github.com/actsh/actsh/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
@@ -187,14 +188,13 @@ func TestGPT2Checkpoint(t *testing.T) {
 	}
 }
 
-// TestReferenceCheckpoints opens every reference checkpoint folder of the
-// shared fixtures (when present) as a Set.
+// TestReferenceCheckpoints opens every reference checkpoint folder shipped
+// in testdata/reference as a Set.
 func TestReferenceCheckpoints(t *testing.T) {
-	root := repoRoot(t)
-	pattern := filepath.Join(root, "..", "shared", "reference", "*", "checkpoint")
+	pattern := fixture.Reference(t, "*", "checkpoint")
 	dirs, _ := filepath.Glob(pattern)
 	if len(dirs) == 0 {
-		t.Skipf("no reference checkpoints at %s (the shared fixtures are absent)", pattern)
+		t.Fatalf("no reference checkpoints at %s", pattern)
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(filepath.Dir(dir)), func(t *testing.T) {
@@ -262,24 +262,6 @@ func checkAgainstDecoding(t *testing.T, f *File, path string) {
 				t.Fatalf("%s[%d] = %v, want %v", name, i, v[i], w)
 			}
 		}
-	}
-}
-
-// repoRoot walks up from the package folder to the folder holding go.mod.
-func repoRoot(t *testing.T) string {
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package folder")
-		}
-		dir = parent
 	}
 }
 
