@@ -41,6 +41,9 @@
 // uses the engine's Embed and GeluTanh and re-states LayerNorm with Sqrt
 // (GoMLX has no gradient for Rsqrt) and the q/k/v split as a one-hot
 // contraction (the pure-Go backend lacks the Pad that Slice's gradient
-// needs). The tests load a saved checkpoint with engine.Load and check
+// needs). Every contraction goes through a helper that supplies its
+// gradients as contractions: GoMLX's own gradient of Einsum/DotGeneral
+// materialises the broadcast product of the operands, which at batch 16
+// needs 8 GB for the tied head alone and ran a step ~10× slower. The tests load a saved checkpoint with engine.Load and check
 // that its logits match [Trainer.Logits] (measured max |Δ| 6e-8).
 package train

@@ -132,7 +132,7 @@ func conv1d(x, w, b *Node) *Node {
 	dims := x.Shape().Dimensions
 	n := size(dims[:len(dims)-1])
 	out := w.Shape().Dimensions[1]
-	y := Einsum("ni,io->no", Reshape(x, n, dims[len(dims)-1]), w)
+	y := einsum("ni,io->no", Reshape(x, n, dims[len(dims)-1]), w, "no,io->ni", "no,ni->io")
 	y = Add(y, BroadcastToDims(Reshape(b, 1, out), n, out))
 	return Reshape(y, append(append([]int(nil), dims[:len(dims)-1]...), out)...)
 }
@@ -163,12 +163,12 @@ func forward(c Config, w map[string]*Node, tokens *Node) *Node {
 		split := func(k int) *Node {
 			sel := make([]float32, 3)
 			sel[k] = 1
-			return Reshape(Einsum("btkd,k->btd", qkv3, Const(g, sel)), B, T, H, hd)
+			return Reshape(einsum("btkd,k->btd", qkv3, Const(g, sel), "btd,k->btkd", ""), B, T, H, hd)
 		}
 		q, k, v := split(0), split(1), split(2)
-		scores := MulScalar(Einsum("bthd,bshd->bhts", q, k), scale)
+		scores := MulScalar(einsum("bthd,bshd->bhts", q, k, "bhts,bshd->bthd", "bhts,bthd->bshd"), scale)
 		scores = Where(causal, scores, Const(g, float32(-1e9)))
-		a := Einsum("bhts,bshd->bthd", Softmax(scores, -1), v)
+		a := einsum("bhts,bshd->bthd", Softmax(scores, -1), v, "bthd,bshd->bhts", "bthd,bhts->bshd")
 		a = conv1d(Reshape(a, B, T, D), p("attn.c_proj.weight"), p("attn.c_proj.bias"))
 		x = Add(x, a)
 		h = layerNorm(x, p("ln_2.weight"), p("ln_2.bias"), layerNormEps)
@@ -178,8 +178,57 @@ func forward(c Config, w map[string]*Node, tokens *Node) *Node {
 	}
 	x = layerNorm(x, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], layerNormEps)
 	// Tied head: logits = x·wteᵀ.
-	y := Einsum("nd,vd->nv", Reshape(x, B*T, D), w["transformer.wte.weight"])
+	y := einsum("nd,vd->nv", Reshape(x, B*T, D), w["transformer.wte.weight"], "nv,vd->nd", "nv,nd->vd")
 	return Reshape(y, B, T, c.Vocab)
+}
+
+// einsum is Einsum(eq, a, b) with its gradients given as Einsums: the
+// gradient for a is Einsum(gradA, v, b) and for b Einsum(gradB, v, a),
+// where v is the gradient of the result ("" when that operand needs no
+// gradient, e.g. a constant). GoMLX's own gradient of a contraction
+// materialises the broadcast product of both operands (n·i·o floats for a
+// matmul: 8 GB for the tied head at batch 16), which the pure-Go backend
+// runs slowly and which does not fit in memory at our sizes.
+//
+// How: the contraction runs on stopped-gradient operands; a and b enter
+// the result through identities with custom gradients, added with weight
+// 0, and a custom identity on the result records v. GoMLX builds the
+// reverse pass in decreasing node order, so the result's identity
+// (created last) sees v before the operands' identities (created first)
+// are asked for their gradients.
+func einsum(eq string, a, b *Node, gradA, gradB string) *Node {
+	var v *Node
+	var zero *Node
+	hook := func(x, other *Node, eqGrad string) {
+		if eqGrad == "" {
+			return
+		}
+		h := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+			return Einsum(eqGrad, v, StopGradient(other))
+		})
+		s := ReduceAllSum(h)
+		if zero == nil {
+			zero = s
+		} else {
+			zero = Add(zero, s)
+		}
+	}
+	hook(a, b, gradA)
+	hook(b, a, gradB)
+	y := Einsum(eq, StopGradient(a), StopGradient(b))
+	if zero == nil {
+		return y
+	}
+	dims := y.Shape().Dimensions
+	ones := make([]int, len(dims))
+	for i := range ones {
+		ones[i] = 1
+	}
+	y = Add(y, BroadcastToDims(Reshape(MulScalar(zero, 0), ones...), dims...))
+	return IdentityWithCustomGradient(y, func(_, vy *Node) *Node {
+		v = vy
+		return vy
+	})
 }
 
 // layerNorm is engine.LayerNorm written with Sqrt and Div, which GoMLX
