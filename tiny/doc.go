@@ -11,15 +11,24 @@
 //     Brown Corpus, State of the Union addresses, Moby Dick, WordNet) and
 //     prepares a deduplicated, labelled text corpus with a hash-based
 //     train/validation split (recipes/tiny_corpus.go).
+//
 //   - tiny/bpe trains a GPT-2-style byte-level BPE tokenizer on it and
 //     writes a Hugging Face tokenizer.json (recipes/tiny_tokenizer.go).
+//
 //   - tiny/wordnet reads the WordNet database: glosses, examples and the
 //     noun hierarchy.
+//
 //   - tiny/concepts builds concept datasets ("sentences about ships" vs
 //     others) and a register pair, and scores how present a concept is in a
 //     generated text (recipes/tiny_concepts.go); the results are committed
 //     under tiny/data.
 //
-// The model itself (training on GoMLX, embedding with go:embed) comes
-// later and will live in this package.
+//   - tiny/train trains the model itself: a GPT-2 (GPT2LMHeadModel layout,
+//     4 layers, 256 wide, 4 heads, 128 positions, 4.2M parameters) from
+//     scratch on GoMLX with a fixed seed, saved as a Hugging Face folder
+//     that engine.Load reads back with the same logits
+//     (recipes/tiny_train.go).
+//
+// Embedding the trained model with go:embed comes later and will live in
+// this package.
 package tiny
