@@ -49,7 +49,7 @@ func Backend() (backends.Backend, string, error) {
 				fmt.Fprintf(os.Stderr, "actsh: %s unavailable (%v); using the pure-Go backend\n", x, err)
 			}
 		}
-		backendVal, backendErr = newBackend(pureGoConfig(config))
+		backendVal, backendErr = newBackend(config)
 		if backendErr != nil {
 			backendErr = fmt.Errorf("engine: backend %q: %w", config, backendErr)
 			return
@@ -62,18 +62,6 @@ func Backend() (backends.Backend, string, error) {
 		}
 	})
 	return backendVal, backendName, backendErr
-}
-
-// pureGoConfig runs the pure-Go backend's ops one after another
-// ("ops_sequential"; each op still uses every core). Its default, running
-// independent ops in parallel on the same worker pool that large dot
-// products split their work on, can deadlock: every worker ends up waiting
-// for a free worker (seen as a hang in training graphs).
-func pureGoConfig(config string) string {
-	if config == "go" {
-		return "go:ops_sequential"
-	}
-	return config
 }
 
 func newBackend(config string) (b backends.Backend, err error) {
