@@ -250,6 +250,11 @@ func TestTerminal(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ckpt, "model.safetensors")); err == nil {
 		p.send("m := Load(\"" + ckpt + "\")\r")
 		p.expect("act> ")
+		// Warm up first (backend start, compilation), so that Ctrl-C lands
+		// inside a generation rather than before the first one.
+		p.send("len(m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40)))\r")
+		p.expect("40")
+		p.expect("act> ")
 		p.send("fmt.Println(\"generating\"); for { m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40)) }\r")
 		p.expect("generating")
 		p.send("\x03")
