@@ -1,30 +1,8 @@
 package engine_test
 
-import (
-	"github.com/actsh/actsh/engine/safetensors"
-)
+import "github.com/actsh/actsh/engine/enginetest"
 
-// stFile adds to a safetensors file the int accessor the tests use.
-type stFile struct {
-	*safetensors.File
-}
+// stFile is a safetensors file with an int accessor for the tests.
+type stFile = enginetest.File
 
-func readST(path string) (*stFile, error) {
-	f, err := safetensors.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	return &stFile{f}, nil
-}
-
-func (f *stFile) Ints(name string) ([]int, []int, error) {
-	v, shape, err := f.Int64(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out, shape, nil
-}
+func readST(path string) (*stFile, error) { return enginetest.Open(path) }

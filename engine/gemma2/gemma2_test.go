@@ -3,12 +3,14 @@ package gemma2
 import (
 	"context"
 	"fmt"
-	"github.com/actsh/actsh/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/actsh/actsh/engine/enginetest"
+	"github.com/actsh/actsh/internal/fixture"
 
 	"github.com/actsh/actsh/act/transport"
 	"github.com/actsh/actsh/engine"
@@ -113,27 +115,7 @@ func TestConfigDerived(t *testing.T) {
 }
 
 // fakeWeights serves zero tensors of the given shapes.
-type fakeWeights map[string][]int
-
-func (f fakeWeights) Names() []string {
-	var out []string
-	for n := range f {
-		out = append(out, n)
-	}
-	return out
-}
-
-func (f fakeWeights) Float32(name string) ([]float32, []int, error) {
-	s, ok := f[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("tensor %s not found", name)
-	}
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return make([]float32, n), s, nil
-}
+type fakeWeights = enginetest.ZeroWeights
 
 func tinyWeights(head bool) fakeWeights {
 	w := fakeWeights{"model.embed_tokens.weight": {10, 8}, "model.norm.weight": {8}}

@@ -1,33 +1,14 @@
 package gpt2
 
 import (
-	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/actsh/actsh/engine/enginetest"
 )
 
 // fakeWeights serves zero tensors of the given shapes.
-type fakeWeights map[string][]int
-
-func (f fakeWeights) Names() []string {
-	var out []string
-	for n := range f {
-		out = append(out, n)
-	}
-	return out
-}
-
-func (f fakeWeights) Float32(name string) ([]float32, []int, error) {
-	s, ok := f[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("tensor %s not found", name)
-	}
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return make([]float32, n), s, nil
-}
+type fakeWeights = enginetest.ZeroWeights
 
 const tinyConfig = `{"architectures":["GPT2LMHeadModel"],"n_embd":8,"n_layer":1,"n_head":2,"vocab_size":10,"n_positions":4,"eos_token_id":9}`
 

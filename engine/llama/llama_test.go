@@ -1,33 +1,15 @@
 package llama
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/actsh/actsh/engine/enginetest"
 )
 
-type fakeWeights map[string][]int
-
-func (f fakeWeights) Names() []string {
-	var out []string
-	for n := range f {
-		out = append(out, n)
-	}
-	return out
-}
-
-func (f fakeWeights) Float32(name string) ([]float32, []int, error) {
-	s, ok := f[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("tensor %s not found", name)
-	}
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return make([]float32, n), s, nil
-}
+// fakeWeights serves zero tensors of the given shapes.
+type fakeWeights = enginetest.ZeroWeights
 
 const tinyConfig = `{"hidden_size":8,"intermediate_size":12,"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":1,"vocab_size":10,"eos_token_id":[3,4],"bos_token_id":1}`
 
