@@ -13,8 +13,8 @@ type Model struct {
 
 // Load loads a model by name: a checkpoint folder (config.json and
 // safetensors weights, optionally tokenizer.json) or a Hugging Face id
-// found in the local cache. "tiny" names the embedded default model, which
-// is not built yet: it fails with a message saying so.
+// found in the local cache. "tiny" loads the default model embedded in the
+// binary: a small GPT-2 trained by the project's recipes (see package tiny).
 func Load(name string) *Model {
 	m, err := engine.Load(Context(), name, engine.LoadOptions{})
 	must(err)

@@ -1,11 +1,9 @@
 package act
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/actsh/actsh/engine"
 )
 
 // gpt2Dir is the reference GPT-2 checkpoint shipped in the repository
@@ -86,7 +84,6 @@ func TestModelErrors(t *testing.T) {
 		f    func()
 		msg  string
 	}{
-		{"tiny", func() { Load("tiny") }, "not built yet"},
 		{"missing folder", func() { Load("/nonexistent/model") }, "/nonexistent/model"},
 		{"no match", func() { m.Points("nothing") }, `no gpt2 point matches "nothing"`},
 		{"tokenize", func() { m.Tokenize("hello") }, "has no tokenizer.json"},
@@ -107,9 +104,6 @@ func TestModelErrors(t *testing.T) {
 				t.Errorf("panic %q, want an act: message containing %q", err.Msg, tc.msg)
 			}
 		})
-	}
-	if err := panics(func() { Load("tiny") }); err == nil || !errors.Is(err.Err, engine.ErrNoDefaultModel) {
-		t.Errorf("Load(tiny) error %v does not wrap engine.ErrNoDefaultModel", err)
 	}
 }
 

@@ -11,9 +11,9 @@
 // engine/families to link them all. [Load] resolves a model name (a folder,
 // or a Hugging Face id through engine/hub), reads the weights with
 // engine/safetensors and tokenizer.json when present ([Model.Tokenizer] is
-// nil otherwise; id-level calls still work). The name "tiny" is reserved
-// for the embedded default model and fails with [ErrNoDefaultModel] until
-// it is built.
+// nil otherwise; id-level calls still work). The name "tiny" loads the
+// default model embedded in the binary (package tiny), with no files on
+// disk.
 //
 // # Intervention points
 //

@@ -508,7 +508,6 @@ func TestLoad(t *testing.T) {
 	tests := []struct {
 		name, model, err string
 	}{
-		{"tiny", "tiny", "not built yet"},
 		{"missing", filepath.Join(t.TempDir(), "nothing"), "nothing"},
 		{"unknown architecture", unknown, `unknown architecture "FooForCausalLM" (registered: `},
 	}

@@ -11,11 +11,8 @@ import (
 	"github.com/actsh/actsh/engine/hub"
 	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/engine/tokenizer"
+	"github.com/actsh/actsh/tiny"
 )
-
-// ErrNoDefaultModel is returned by [Load] for the name "tiny" until the
-// embedded default model is built.
-var ErrNoDefaultModel = errors.New(`engine: the embedded default model "tiny" is not built yet; load a checkpoint folder or a Hugging Face id instead`)
 
 // LoadOptions tune [Load]. The zero value resolves names with the hub
 // package's defaults.
@@ -26,13 +23,13 @@ type LoadOptions struct {
 }
 
 // Load resolves name (a checkpoint folder or a Hugging Face id in the local
-// cache), reads config.json and the safetensors weights, builds the model
+// cache, or "tiny" for the model embedded in the binary), reads config.json and the safetensors weights, builds the model
 // of the family named by the config's architectures, and loads
 // tokenizer.json when the folder has one (otherwise [Model.Tokenizer] is
 // nil and only id-level calls work).
 func Load(ctx context.Context, name string, opts LoadOptions) (*Model, error) {
-	if name == "tiny" {
-		return nil, ErrNoDefaultModel
+	if name == tiny.Name {
+		return loadEmbedded()
 	}
 	dir, err := hub.Resolve(ctx, name, opts.Hub)
 	if err != nil {
@@ -73,3 +70,31 @@ func (m *Model) Name() string { return m.name }
 
 // Dir is the checkpoint folder the model was loaded from ("" for [New]).
 func (m *Model) Dir() string { return m.dir }
+
+// loadEmbedded builds the default model from the files embedded in package
+// tiny, through the same parsing and validation as a folder on disk.
+func loadEmbedded() (*Model, error) {
+	files := tiny.Files()
+	read := func(name string) []byte {
+		b, err := fs.ReadFile(files, name)
+		if err != nil { // cannot happen: the files are embedded by name
+			panic(fmt.Sprintf("engine: embedded model: %v", err))
+		}
+		return b
+	}
+	st, err := safetensors.OpenBytes("tiny/model.safetensors", read("model.safetensors"))
+	if err != nil {
+		return nil, fmt.Errorf("engine: load tiny (embedded): %w", err)
+	}
+	defer st.Close()
+	m, err := New(read("config.json"), st)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load tiny (embedded): %w", err)
+	}
+	tok, err := tokenizer.Parse(read("tokenizer.json"), read("tokenizer_config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("engine: load tiny (embedded): %w", err)
+	}
+	m.tok, m.name = tok, tiny.Name
+	return m, nil
+}

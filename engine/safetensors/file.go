@@ -41,6 +41,18 @@ func Open(path string) (*File, error) {
 	return f, nil
 }
 
+// OpenBytes reads a safetensors file held in memory (an embedded
+// checkpoint, say), validating it as [Open] does; name is used in messages
+// and returned by [File.Path]. The File is a view into b, which must not
+// change while the File is in use.
+func OpenBytes(name string, b []byte) (*File, error) {
+	f, err := parse(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %s: %w", name, err)
+	}
+	return f, nil
+}
+
 func parse(path string, buf []byte) (*File, error) {
 	if len(buf) < 8 {
 		return nil, fmt.Errorf("file is %d bytes, shorter than the 8-byte header length", len(buf))
