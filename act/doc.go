@@ -59,6 +59,15 @@
 // additive map as a llama.cpp control vector. [NewTransport] and
 // [Transport.Set] build a transport by hand.
 //
+// A fitted transport records the model it was fitted on ([Transport.Model]:
+// "tiny", a Hugging Face id, or an absolute folder), its family and
+// architecture. Steering a model whose points or widths differ panics
+// naming both models and the first point that differs; steering another
+// model with the same points and widths panics too, unless
+// [Transport.ForModel] (one model, e.g. a fine-tune of the same base) or
+// [Transport.AllowAnyModel] allow it. Hand-built transports record no model
+// and get the width check only.
+//
 // # Errors
 //
 // Functions of this package panic with an [*Error] carrying one readable

@@ -144,14 +144,16 @@ func fitEach(r *Responses, method string, opts []Option, fit func(src, dst [][]f
 	}
 	t := transport.New()
 	t.Meta = transport.Meta{
-		Method:   method,
-		Model:    set.Meta.Model,
-		Pooling:  set.Meta.Pooling,
-		Support:  o.support,
-		Dataset:  set.Meta.Dataset,
-		Source:   set.Meta.Source,
-		Target:   set.Meta.Target,
-		Position: o.position,
+		Method:       method,
+		Model:        set.Meta.Model,
+		Family:       r.from.family,
+		Architecture: r.from.arch,
+		Pooling:      set.Meta.Pooling,
+		Support:      o.support,
+		Dataset:      set.Meta.Dataset,
+		Source:       set.Meta.Source,
+		Target:       set.Meta.Target,
+		Position:     o.position,
 	}
 	if !supportMatters(method) {
 		t.Meta.Support = ""

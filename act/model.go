@@ -79,9 +79,11 @@ func (m *Model) Logits(ids []int) [][]float32 {
 }
 
 // LogitsWith returns the logits of every position of ids with the
-// transport t active at strength λ (t nil: unsteered).
+// transport t active at strength λ (t nil: unsteered). t must fit m: every
+// point of t is a point of m with as many units, and a fitted t was fitted
+// on m (see [Transport.ForModel] to move it to another model).
 func (m *Model) LogitsWith(ids []int, t *Transport, lambda float64) [][]float32 {
-	out, err := m.m.Forward(Context(), [][]int{ids}, engine.ForwardOptions{Steering: steering(t, lambda)})
+	out, err := m.m.Forward(Context(), [][]int{ids}, engine.ForwardOptions{Steering: m.steering(t, lambda)})
 	must(err)
 	return out.Logits[0]
 }
@@ -98,7 +100,8 @@ func (m *Model) Capture(ids []int, point string) [][]float32 {
 // unsteered) and returns the new text. Greedy unless Sample is given;
 // options: MaxTokens (default 32), Sample(temperature, topP), TopK,
 // RepetitionPenalty, Seed, Position.
-// The model's tokenizer must be present.
+// The model's tokenizer must be present, and t must fit m as for
+// [Model.LogitsWith].
 func (m *Model) Generate(prompt string, t *Transport, lambda float64, opts ...Option) string {
 	ids := m.Tokenize(prompt)
 	return m.Decode(m.GenerateIDs(ids, t, lambda, opts...))
@@ -110,7 +113,7 @@ func (m *Model) Generate(prompt string, t *Transport, lambda float64, opts ...Op
 // override where the transport applies.
 func (m *Model) GenerateIDs(ids []int, t *Transport, lambda float64, opts ...Option) []int {
 	o := collect(opts)
-	st := steering(t, lambda)
+	st := m.steering(t, lambda)
 	if st != nil && o.position != "" {
 		switch o.position {
 		case "all", "last":
@@ -146,16 +149,15 @@ func (m *Model) GenerateIDs(ids []int, t *Transport, lambda float64, opts ...Opt
 	return out[0]
 }
 
-// steering converts a script transport to the engine's steering; the
-// transport's Meta.Position "last" applies it at the last token only.
-func steering(t *Transport, lambda float64) *engine.Steering {
-	if t == nil {
-		return nil
-	}
+// steering converts a script transport to the engine's steering after
+// checking that it fits m; the transport's Meta.Position "last" applies it
+// at the last token only.
+func (m *Model) steering(t *Transport, lambda float64) *engine.Steering {
 	raw := t.raw()
 	if raw == nil {
 		return nil
 	}
+	t.checkFits(m)
 	switch raw.Meta.Position {
 	case "", "all", "last":
 	default:

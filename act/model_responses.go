@@ -24,7 +24,9 @@ func (m *Model) Responses(ds *Dataset, pattern string, opts ...Option) *Response
 	req := m.responseRequest("responses", ds, pattern, opts)
 	set, err := responses.Extract(Context(), m.m, req)
 	must(err)
-	return responsesFrom(set)
+	r := responsesFrom(set)
+	r.from = modelOf(m.m)
+	return r
 }
 
 // FitIncremental fits method (as [Fit] names it) on the points matching
@@ -47,6 +49,8 @@ func (m *Model) FitIncremental(ds *Dataset, pattern, method string, opts ...Opti
 	must(err)
 	meta.Model, meta.Dataset, meta.Pooling = t.Meta.Model, t.Meta.Dataset, t.Meta.Pooling
 	meta.Source, meta.Target = t.Meta.Source, t.Meta.Target
+	info := m.m.Info()
+	meta.Family, meta.Architecture = info.Family, info.Architecture
 	t.Meta = meta
 	return &Transport{t: t}
 }
@@ -83,7 +87,7 @@ func (m *Model) responseRequest(call string, ds *Dataset, pattern string, opts [
 	}
 	return responses.Request{
 		Meta: responses.Meta{
-			Model: m.m.Name(), Dataset: d.Name, Pooling: o.pool,
+			Model: modelID(m.m), Dataset: d.Name, Pooling: o.pool,
 			Source: strings.Join(o.src, ","), Target: strings.Join(o.dst, ","), Seed: o.seed,
 		},
 		Points:   points,

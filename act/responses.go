@@ -12,7 +12,8 @@ import (
 // Get them from [Model.Responses] or build them from raw matrices with
 // [ResponsesOf].
 type Responses struct {
-	r *responses.Set
+	r    *responses.Set
+	from fittedOn // the model they came from (zero for ResponsesOf)
 }
 
 // ResponsesOf returns responses for one point from raw matrices

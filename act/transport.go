@@ -12,8 +12,17 @@ import (
 //
 // Build one with [NewTransport] and [Transport.Set], fit one with
 // [FitLinearOT] and friends, or read one with [LoadTransport].
+//
+// A fitted transport records the model it was fitted on (see
+// [Transport.Model]); steering another model with it panics with an error
+// naming both models and the first point that differs, unless
+// [Transport.ForModel] or [Transport.AllowAnyModel] allow it. Points and
+// widths must always match the model.
 type Transport struct {
 	t *transport.Transport
+
+	forModel string // a model accepted besides the recorded one (ForModel)
+	anyModel bool   // every model with matching points and widths (AllowAnyModel)
 }
 
 // NewTransport returns an empty transport, applied at every token position.
@@ -98,8 +107,9 @@ func (t *Transport) String() string {
 }
 
 // Save writes the transport to one .safetensors file (atomically), with
-// its method, model, points, pooling, support, dataset and the meaning of
-// λ in the header. [LoadTransport] reads it back identically.
+// its method, model (name, family and architecture), points, pooling,
+// support, dataset and the meaning of λ in the header. [LoadTransport]
+// reads it back identically. ForModel and AllowAnyModel are not saved.
 func (t *Transport) Save(path string) {
 	must(t.must().Save(path))
 }

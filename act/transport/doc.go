@@ -25,7 +25,11 @@
 //	format    "actsh-transport"
 //	version   "1" (see [Version])
 //	method    linear_ot, mean_ot, gaussian_ot, aura, actadd, itic, exact_ot, none, affine
-//	model     the model the maps were fitted on
+//	model     the model the maps were fitted on ("tiny", a Hugging Face
+//	          id, or an absolute folder path; "" for hand-built maps)
+//	family, architecture
+//	          that model's family ("gpt2") and Hugging Face architecture
+//	          ("GPT2LMHeadModel"), "" when unknown
 //	points    JSON list of points, in module order
 //	pooling, support, dataset, source, target
 //	position  "all" or "last"

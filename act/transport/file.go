@@ -21,8 +21,8 @@ const Version = 1
 // p (in Points order) it holds F32 tensors p.w, p.b [units], p.lo and p.hi
 // [units] when bounded, and p.knots_x, p.knots_y [units, knots] for
 // piecewise-linear maps. The header's __metadata__ holds format
-// ("actsh-transport"), version, method, model, points (a JSON list in
-// module order), pooling, support, dataset, source, target, position and
+// ("actsh-transport"), version, method, model, family, architecture,
+// points (a JSON list in module order), pooling, support, dataset, source, target, position and
 // lambda, a sentence saying what the strength λ does.
 func (t *Transport) Save(path string) error {
 	points := t.PointNames()
@@ -55,18 +55,20 @@ func (t *Transport) Save(path string) error {
 		return fmt.Errorf("transport: save %s: %w", path, err)
 	}
 	meta := map[string]string{
-		"format":   Format,
-		"version":  strconv.Itoa(Version),
-		"method":   t.Meta.Method,
-		"model":    t.Meta.Model,
-		"points":   string(pj),
-		"pooling":  t.Meta.Pooling,
-		"support":  t.Meta.Support,
-		"dataset":  t.Meta.Dataset,
-		"source":   t.Meta.Source,
-		"target":   t.Meta.Target,
-		"position": t.Meta.Position,
-		"lambda":   Semantics(t.Meta.Method),
+		"format":       Format,
+		"version":      strconv.Itoa(Version),
+		"method":       t.Meta.Method,
+		"model":        t.Meta.Model,
+		"family":       t.Meta.Family,
+		"architecture": t.Meta.Architecture,
+		"points":       string(pj),
+		"pooling":      t.Meta.Pooling,
+		"support":      t.Meta.Support,
+		"dataset":      t.Meta.Dataset,
+		"source":       t.Meta.Source,
+		"target":       t.Meta.Target,
+		"position":     t.Meta.Position,
+		"lambda":       Semantics(t.Meta.Method),
 	}
 	if err := safetensors.Write(path, tensors, meta); err != nil {
 		return fmt.Errorf("transport: save %s: %w", path, err)
@@ -104,7 +106,7 @@ func Load(path string) (*Transport, error) {
 	}
 	t := New()
 	t.Meta = Meta{
-		Method: md["method"], Model: md["model"], Pooling: md["pooling"], Support: md["support"],
+		Method: md["method"], Model: md["model"], Family: md["family"], Architecture: md["architecture"], Pooling: md["pooling"], Support: md["support"],
 		Dataset: md["dataset"], Source: md["source"], Target: md["target"], Position: md["position"],
 	}
 	switch t.Meta.Position {

@@ -16,7 +16,7 @@ import (
 
 func sample() *transport.Transport {
 	t := transport.New()
-	t.Meta = transport.Meta{Method: "exact_ot", Model: "tiny", Pooling: "mean", Support: "q_5_95",
+	t.Meta = transport.Meta{Method: "exact_ot", Model: "tiny", Family: "gpt2", Architecture: "GPT2LMHeadModel", Pooling: "mean", Support: "q_5_95",
 		Dataset: "giraffes.json", Source: "none", Target: "giraffe", Position: "last"}
 	t.Set("transformer.h.2.ln_2", &transport.Map{W: []float32{1.5, -0.25, 3}, B: []float32{0.1, 0, -7},
 		Lo: []float32{-1, -2, float32(math.Inf(-1))}, Hi: []float32{1, 2, 3},
@@ -55,7 +55,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	defer f.Close()
 	md := f.Metadata()
-	if md["format"] != "actsh-transport" || md["version"] != "1" || md["points"] != `["transformer.h.2.ln_2","transformer.h.0.ln_2"]` || !strings.Contains(md["lambda"], "λ") {
+	if md["format"] != "actsh-transport" || md["version"] != "1" || md["model"] != "tiny" || md["family"] != "gpt2" || md["architecture"] != "GPT2LMHeadModel" || md["points"] != `["transformer.h.2.ln_2","transformer.h.0.ln_2"]` || !strings.Contains(md["lambda"], "λ") {
 		t.Errorf("metadata %v", md)
 	}
 }

@@ -36,6 +36,9 @@ func (t *Transport) String() string {
 	fmt.Fprintf(&sb, "transport %s", method)
 	if m.Model != "" {
 		fmt.Fprintf(&sb, " on %s", m.Model)
+		if m.Family != "" {
+			fmt.Fprintf(&sb, " (%s)", m.Family)
+		}
 	}
 	fmt.Fprintf(&sb, ": %d point(s)", len(points))
 	if m.Support != "" {

@@ -26,14 +26,20 @@ type Transport struct {
 // Meta describes a transport. Its fields are stored in the header of a saved
 // transport file.
 type Meta struct {
-	Method   string // linear_ot, mean_ot, gaussian_ot, aura, actadd, itic, affine, ...
-	Model    string // model name or path it was fitted on
-	Pooling  string // mean, max, min, median, last
-	Support  string // q_all, q_0_100, q_5_95, ...
-	Dataset  string // dataset name or path
-	Source   string // source subset(s)
-	Target   string // target subset(s)
-	Position string // "all" (every token) or "last" (only the last position)
+	Method string // linear_ot, mean_ot, gaussian_ot, aura, actadd, itic, affine, ...
+	Model  string // model it was fitted on: "tiny", a Hugging Face id, or an absolute folder path
+	// Family and Architecture name the fitted model's family ("gpt2",
+	// "llama") and its Hugging Face architectures entry
+	// ("GPT2LMHeadModel"); empty when unknown (hand-built maps, raw
+	// responses, files written before they were recorded).
+	Family       string
+	Architecture string
+	Pooling      string // mean, max, min, median, last
+	Support      string // q_all, q_0_100, q_5_95, ...
+	Dataset      string // dataset name or path
+	Source       string // source subset(s)
+	Target       string // target subset(s)
+	Position     string // "all" (every token) or "last" (only the last position)
 }
 
 // New returns an empty transport.
