@@ -7,6 +7,7 @@
 //	actsh < script          run shell input or a Go program from stdin
 //	actsh run file.go [args] run a Go program (package main, func main)
 //	actsh -e 'code'         evaluate shell input
+//	actsh bench [flags]     time actsh against PyTorch (see internal/bench)
 //
 // Errors print as one line; the exit status is 1 when a script fails and 2
 // for a usage error. See package github.com/actsh/actsh/repl.
@@ -18,6 +19,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/actsh/actsh/internal/bench"
 	"github.com/actsh/actsh/repl"
 	"golang.org/x/term"
 )
@@ -26,6 +28,7 @@ const usage = `usage:
   actsh                    interactive shell (script from stdin when it is not a terminal)
   actsh run file.go [args] run a Go program
   actsh -e 'code' [args]   evaluate shell input
+  actsh bench [flags]      time actsh against PyTorch (actsh bench -h)
 `
 
 func main() {
@@ -63,6 +66,8 @@ func run(args []string) int {
 			err = fmt.Errorf("%s: %w", args[1], err)
 		}
 		return fail(err)
+	case args[0] == "bench":
+		return bench.Main(args[1:], os.Stdout, os.Stderr)
 	case args[0] == "-e":
 		if len(args) < 2 {
 			fmt.Fprint(os.Stderr, usage)
