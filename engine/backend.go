@@ -53,8 +53,9 @@ const PluginEnv = "ACTSH_PJRT_PLUGIN"
 //     /usr/local/lib/go-xla, the system library folders);
 //  4. otherwise, on a machine with an NVIDIA GPU, the CUDA plugin of a JAX
 //     installation (jax_plugins/xla_cuda*/xla_cuda_plugin.so in the
-//     site-packages of $VIRTUAL_ENV, $CONDA_PREFIX, $PYTHONPATH, pyenv,
-//     ~/.local and the system Pythons; newest CUDA first);
+//     site-packages of $VIRTUAL_ENV, $CONDA_PREFIX, $PYTHONPATH, the first
+//     python3 on $PATH, pyenv, ~/.local and the system Pythons; newest
+//     CUDA first);
 //  5. otherwise another installed go-xla plugin (e.g. "xla:cpu");
 //  6. otherwise the pure-Go backend ("go").
 //
@@ -226,13 +227,25 @@ func jaxSite(path string) (string, bool) {
 var systemPythons = []string{"/usr/local", "/opt/conda", "/usr"}
 
 // pythonSites lists the Python package folders where a JAX installation
-// may live, most specific first: $VIRTUAL_ENV, $CONDA_PREFIX, $PYTHONPATH,
-// pyenv's versions, ~/.local, /usr/local, /opt/conda and /usr.
+// may live, most specific first: $PYTHONPATH, then lib/python3*/
+// {site,dist}-packages under $VIRTUAL_ENV, $CONDA_PREFIX, the prefix of the
+// first python3 on $PATH, pyenv's versions, ~/.local, /usr/local,
+// /opt/conda and /usr.
 func pythonSites(getenv func(string) string) []string {
 	var prefixes []string
 	for _, k := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
 		if v := getenv(k); v != "" {
 			prefixes = append(prefixes, v)
+		}
+	}
+	// The Python first on $PATH: <prefix>/bin/python3.
+	for _, dir := range filepath.SplitList(getenv("PATH")) {
+		if filepath.Base(dir) != "bin" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(dir, "python3")); err == nil && !st.IsDir() {
+			prefixes = append(prefixes, filepath.Dir(dir))
+			break
 		}
 	}
 	var sites []string

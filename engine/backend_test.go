@@ -73,12 +73,17 @@ func TestPythonSites(t *testing.T) {
 	stubMachine(t, "", false)
 	root := t.TempDir()
 	venv, _ := fakePython(t, filepath.Join(root, "venv"))
+	onPath, _ := fakePython(t, filepath.Join(root, "opt", ".venv"))
+	bin := filepath.Join(root, "opt", ".venv", "bin")
+	os.MkdirAll(bin, 0o755)
+	os.WriteFile(filepath.Join(bin, "python3"), nil, 0o755)
 	pyenv, _ := fakePython(t, filepath.Join(root, "home", ".pyenv", "versions", "3.12.1"))
 	local, _ := fakePython(t, filepath.Join(root, "home", ".local"))
 	got := pythonSites(func(k string) string {
-		return map[string]string{"VIRTUAL_ENV": filepath.Join(root, "venv"), "HOME": filepath.Join(root, "home"), "PYTHONPATH": "/x:/y"}[k]
+		return map[string]string{"VIRTUAL_ENV": filepath.Join(root, "venv"), "HOME": filepath.Join(root, "home"), "PYTHONPATH": "/x:/y",
+			"PATH": "/nonexistent/bin:" + bin + ":/usr/bin"}[k]
 	})
-	want := []string{"/x", "/y", venv, pyenv, local}
+	want := []string{"/x", "/y", venv, onPath, pyenv, local}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("pythonSites =\n%v, want\n%v", got, want)
 	}
