@@ -64,8 +64,12 @@
 //
 // # Backends
 //
-// [Backend] picks $GOMLX_BACKEND when set, else the pure-Go backend, and
-// says once on stderr which one runs.
+// [Backend] picks $GOMLX_BACKEND when set, else the PJRT plugin named by
+// $ACTSH_PJRT_PLUGIN ([PluginEnv]), else an installed go-xla plugin (CUDA
+// first) or, on a machine with an NVIDIA GPU, the CUDA plugin of a JAX
+// installation (jax_plugins/xla_cuda*/xla_cuda_plugin.so), else the pure-Go
+// backend, and says once on stderr which one runs. Nothing is downloaded; a
+// plugin asked for that fails to load is an error naming it.
 //
 // # Writing a family
 //
