@@ -222,3 +222,48 @@ func setHeader(t *testing.T, path string, kv map[string]string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadTransportErrors checks that LoadTransport refuses damaged files
+// with one act: error naming the file and what is wrong.
+func TestLoadTransportErrors(t *testing.T) {
+	dir := t.TempDir()
+	save := func(name string) string {
+		tr := NewTransport()
+		tr.Set("transformer.h.0.ln_2", []float32{1, 2}, []float32{0, 1}, nil, nil)
+		tr.Set("transformer.h.1.ln_2", []float32{1, 2}, []float32{0, 1}, []float32{-1, -1}, nil)
+		p := filepath.Join(dir, name)
+		tr.Save(p)
+		return p
+	}
+	truncated := save("truncated.safetensors")
+	raw, err := os.ReadFile(truncated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(truncated, raw[:len(raw)-3], 0o644)
+	tampered := save("tampered.safetensors")
+	raw, _ = os.ReadFile(tampered)
+	raw[len(raw)-1] ^= 0x01
+	os.WriteFile(tampered, raw, 0o644)
+	missing := save("missing.safetensors")
+	setHeader(t, missing, map[string]string{"points": `["transformer.h.0.ln_2","transformer.h.1.ln_2","transformer.h.2.ln_2"]`})
+	stray := save("stray.safetensors")
+	setHeader(t, stray, map[string]string{"points": `["transformer.h.1.ln_2"]`})
+	foreign := save("foreign.safetensors")
+	setHeader(t, foreign, map[string]string{"format": "pt"})
+	for _, tc := range []struct{ name, path, want string }{
+		{"absent", filepath.Join(dir, "nope.safetensors"), "nope.safetensors"},
+		{"truncated", truncated, "truncated.safetensors"},
+		{"tampered value", tampered, "values were changed or damaged after saving"},
+		{"missing point", missing, "point transformer.h.2.ln_2: tensor transformer.h.2.ln_2.w is missing"},
+		{"stray tensor", stray, "tensor transformer.h.0.ln_2.b belongs to no listed point"},
+		{"not a transport", foreign, `format "pt", want "actsh-transport"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := catch(func() { LoadTransport(tc.path) })
+			if !strings.HasPrefix(msg, "act: transport: load") || !strings.Contains(msg, tc.want) {
+				t.Errorf("panic %q, want an act: transport: load error containing %q", msg, tc.want)
+			}
+		})
+	}
+}

@@ -105,7 +105,7 @@ func (t *Transport) HistogramPNG(path, point string, unit int, src, dst [][]floa
 			return fmt.Errorf("transport: histogram %s %s: %w", point, s.name, err)
 		}
 		h.Normalize(1)
-		h.FillColor = color.RGBA{R: s.c.R, G: s.c.G, B: s.c.B, A: 70}
+		h.FillColor = color.NRGBA{R: s.c.R, G: s.c.G, B: s.c.B, A: 70} // not premultiplied: RGBA{R: 200, A: 70} is not a colour
 		h.LineStyle.Color = s.c
 		p.Add(h)
 		p.Legend.Add(s.name, h)

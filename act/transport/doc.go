@@ -34,9 +34,11 @@
 //	pooling, support, dataset, source, target
 //	position  "all" or "last"
 //	lambda    a sentence saying what λ does ([Semantics])
+//	checksum  "sha256:" and the SHA-256 of the maps' values (name,
+//	          length and float32 bits of each tensor, in point order)
 //
-// [Load] checks the format, version, shapes and that no tensor lies outside
-// the listed points, with errors naming what is wrong. Files are written
+// [Load] checks the format, version, shapes, that no tensor lies outside
+// the listed points and the checksum, with errors naming what is wrong. Files are written
 // atomically (temporary file and rename).
 //
 // # Inspecting

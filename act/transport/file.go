@@ -1,8 +1,12 @@
 package transport
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,8 +26,9 @@ const Version = 1
 // [units] when bounded, and p.knots_x, p.knots_y [units, knots] for
 // piecewise-linear maps. The header's __metadata__ holds format
 // ("actsh-transport"), version, method, model, family, architecture,
-// points (a JSON list in module order), pooling, support, dataset, source, target, position and
-// lambda, a sentence saying what the strength λ does.
+// points (a JSON list in module order), pooling, support, dataset,
+// source, target, position, lambda (a sentence saying what the strength λ
+// does) and checksum (a SHA-256 of the maps' values, see [Load]).
 func (t *Transport) Save(path string) error {
 	points := t.PointNames()
 	if len(points) == 0 {
@@ -69,6 +74,7 @@ func (t *Transport) Save(path string) error {
 		"target":       t.Meta.Target,
 		"position":     t.Meta.Position,
 		"lambda":       Semantics(t.Meta.Method),
+		"checksum":     checksum(points, t.Maps),
 	}
 	if err := safetensors.Write(path, tensors, meta); err != nil {
 		return fmt.Errorf("transport: save %s: %w", path, err)
@@ -78,8 +84,10 @@ func (t *Transport) Save(path string) error {
 
 // Load reads a transport saved by [Transport.Save], checking the format and
 // version, that every listed point has w and b of one length, that lo, hi
-// and knots (when present) agree with it, and that the file holds no
-// tensor outside the listed points.
+// and knots (when present) agree with it, that the file holds no tensor
+// outside the listed points, and that the values match the header's
+// checksum (files without one, written before it was recorded, are
+// accepted).
 func Load(path string) (*Transport, error) {
 	f, err := safetensors.Open(path)
 	if err != nil {
@@ -165,7 +173,48 @@ func Load(path string) (*Transport, error) {
 			return nil, fmt.Errorf("transport: load %s: tensor %s belongs to no listed point (points %s)", path, name, strings.Join(points, ", "))
 		}
 	}
+	if want := md["checksum"]; want != "" {
+		if got := checksum(points, t.Maps); got != want {
+			return nil, fmt.Errorf("transport: load %s: checksum %s, the header says %s: the maps' values were changed or damaged after saving", path, got, want)
+		}
+	}
 	return t, nil
+}
+
+// checksum returns "sha256:" and the hex SHA-256 of the maps' values, in a
+// form independent of the file's layout: per point in order, per tensor
+// (w, b, lo, hi, knots_x, knots_y when present), its name, its length and
+// its float32 values as little-endian bits.
+func checksum(points []string, maps map[string]*Map) string {
+	h := sha256.New()
+	var buf [8]byte
+	put := func(name string, v []float32) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(name)))
+		h.Write(buf[:])
+		h.Write([]byte(name))
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(v)))
+		h.Write(buf[:])
+		for _, x := range v {
+			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(x))
+			h.Write(buf[:4])
+		}
+	}
+	for _, p := range points {
+		m := maps[p]
+		put(p+".w", m.W)
+		put(p+".b", m.B)
+		if m.Lo != nil {
+			put(p+".lo", m.Lo)
+		}
+		if m.Hi != nil {
+			put(p+".hi", m.Hi)
+		}
+		if k := m.Knots; k != nil {
+			put(p+".knots_x", slices.Concat(k.X...))
+			put(p+".knots_y", slices.Concat(k.Y...))
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // knots reads a point's optional knot tensors.

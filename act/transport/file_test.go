@@ -55,7 +55,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	defer f.Close()
 	md := f.Metadata()
-	if md["format"] != "actsh-transport" || md["version"] != "1" || md["model"] != "tiny" || md["family"] != "gpt2" || md["architecture"] != "GPT2LMHeadModel" || md["points"] != `["transformer.h.2.ln_2","transformer.h.0.ln_2"]` || !strings.Contains(md["lambda"], "λ") {
+	if md["format"] != "actsh-transport" || md["version"] != "1" || md["model"] != "tiny" || md["family"] != "gpt2" || md["architecture"] != "GPT2LMHeadModel" || md["points"] != `["transformer.h.2.ln_2","transformer.h.0.ln_2"]` || !strings.Contains(md["lambda"], "λ") || !strings.HasPrefix(md["checksum"], "sha256:") {
 		t.Errorf("metadata %v", md)
 	}
 }
@@ -94,11 +94,17 @@ func TestLoadErrors(t *testing.T) {
 	raw, _ := os.ReadFile(good)
 	truncated := filepath.Join(dir, "truncated.safetensors")
 	os.WriteFile(truncated, raw[:len(raw)-5], 0o644)
+	tampered := filepath.Join(dir, "tampered.safetensors")
+	flipped := append([]byte(nil), raw...)
+	flipped[len(flipped)-1] ^= 0x01 // the lowest bit of the last value
+	os.WriteFile(tampered, flipped, 0o644)
 	for _, tc := range []struct {
 		name, path, want string
 	}{
 		{"missing file", filepath.Join(dir, "nope.safetensors"), "nope.safetensors"},
 		{"truncated", truncated, "truncated.safetensors"},
+		{"tampered value", tampered, "the maps' values were changed or damaged after saving"},
+		{"checksum", rewrite(t, sample(), func(h map[string]any) { meta(h)["checksum"] = "sha256:00" }), "the header says sha256:00"},
 		{"format", rewrite(t, sample(), func(h map[string]any) { meta(h)["format"] = "pt" }), `format "pt"`},
 		{"version", rewrite(t, sample(), func(h map[string]any) { meta(h)["version"] = "9" }), "version 9 is newer"},
 		{"points", rewrite(t, sample(), func(h map[string]any) { meta(h)["points"] = "[" }), "points"},
@@ -118,6 +124,19 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error %v, want one starting with \"transport: load\" containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLoadWithoutChecksum checks that files written before the checksum
+// was recorded still load.
+func TestLoadWithoutChecksum(t *testing.T) {
+	path := rewrite(t, sample(), func(h map[string]any) { delete(meta(h), "checksum") })
+	got, err := transport.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, sample()) {
+		t.Error("loaded transport differs")
 	}
 }
 
