@@ -11,6 +11,9 @@
 //		gonbui.DisplayPNG(view.HistogramPNG(t, point, u, r)) // source, target, transported
 //	}
 //
+// [Table] formats any rows as an HTML table (generations side by side, a
+// comparison of supports).
+//
 // # Maps and displacement
 //
 // Every map is read through [act.Transport.Map]: T(z) = w·z + b where

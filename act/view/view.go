@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -104,6 +105,26 @@ func unitStats(m affine, src [][]float32) (coverage, disp []float64) {
 	return coverage, disp
 }
 
+// ticks are gonum's default ticks labelled with up to 4 significant
+// digits (gonum's own labels can round 1.05 to "1").
+var ticks = plot.TickerFunc(func(min, max float64) []plot.Tick {
+	t := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range t {
+		if !t[i].IsMinor() {
+			t[i].Label = strconv.FormatFloat(t[i].Value, 'g', 4, 64)
+		}
+	}
+	return t
+})
+
+// newPlot returns a plot with the package's tick labels.
+func newPlot() *plot.Plot {
+	p := plot.New()
+	p.X.Tick.Marker = ticks
+	p.Y.Tick.Marker = ticks
+	return p
+}
+
 // encode renders plots stacked in one column into a PNG.
 func encode(plots ...*plot.Plot) []byte {
 	h := height * vg.Length(len(plots))
@@ -170,12 +191,12 @@ func addLevel(p *plot.Plot, y float64, n int) {
 // (the identity is w = 1, b = 0, dashed), in two stacked panels.
 func MapPNG(t *act.Transport, point string) []byte {
 	m := mapOf(t, point)
-	pw := plot.New()
+	pw := newPlot()
 	pw.Title.Text = fmt.Sprintf("%s: T(z) = w·z + b, per unit (%s)", point, t.Method())
 	pw.Y.Label.Text = "w"
 	addLevel(pw, 1, len(m.w))
 	addLine(pw, "", to64(m.w), blue)
-	pb := plot.New()
+	pb := newPlot()
 	pb.X.Label.Text = "unit"
 	pb.Y.Label.Text = "b"
 	addLevel(pb, 0, len(m.b))
@@ -194,12 +215,12 @@ func CoveragePNG(t *act.Transport, point string, r *act.Responses) []byte {
 		mean += c
 	}
 	mean /= float64(len(coverage))
-	pc := plot.New()
+	pc := newPlot()
 	pc.Title.Text = fmt.Sprintf("%s: support coverage per unit (mean %.3f)", point, mean)
 	pc.Y.Label.Text = "share moved"
 	pc.Y.Min, pc.Y.Max = 0, 1.05
 	addLine(pc, "", coverage, green)
-	pd := plot.New()
+	pd := newPlot()
 	pd.X.Label.Text = "unit"
 	pd.Y.Label.Text = "RMS displacement"
 	rms := make([]float64, len(disp))
@@ -303,6 +324,34 @@ func Units(t *act.Transport, point string, r *act.Responses, units []int) string
 		fmt.Fprintf(&sb, "<tr><td>%d</td><td>%.4g</td><td>%.4g</td><td>(%s, %s)</td><td>%.4g</td><td>%.4g</td><td>%.4g</td></tr>\n",
 			j, m.w[j], m.b[j], bound(m.lo, j, "−∞"), bound(m.hi, j, "∞"),
 			mean(src, j, id), mean(dst, j, id), mean(src, j, mv))
+	}
+	sb.WriteString("</table>\n")
+	return sb.String()
+}
+
+// Table returns an HTML table with a header row and one row per entry of
+// rows, every cell escaped; newlines in a cell become line breaks. Rows
+// shorter than the header are padded with empty cells.
+func Table(header []string, rows [][]string) string {
+	var sb strings.Builder
+	sb.WriteString("<table>\n<tr>")
+	for _, h := range header {
+		fmt.Fprintf(&sb, "<th>%s</th>", html.EscapeString(h))
+	}
+	sb.WriteString("</tr>\n")
+	for i, row := range rows {
+		if len(row) > len(header) {
+			fail("table: row %d has %d cells, the header %d", i, len(row), len(header))
+		}
+		sb.WriteString("<tr>")
+		for j := range header {
+			cell := ""
+			if j < len(row) {
+				cell = strings.ReplaceAll(html.EscapeString(row[j]), "\n", "<br>")
+			}
+			fmt.Fprintf(&sb, `<td style="text-align:left">%s</td>`, cell)
+		}
+		sb.WriteString("</tr>\n")
 	}
 	sb.WriteString("</table>\n")
 	return sb.String()

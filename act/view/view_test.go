@@ -109,6 +109,27 @@ func TestTables(t *testing.T) {
 	}
 }
 
+func TestTable(t *testing.T) {
+	tests := []struct {
+		name   string
+		header []string
+		rows   [][]string
+		want   string
+	}{
+		{"escaped", []string{"a<b", "c"}, [][]string{{"x & y", "1\n2"}},
+			"<table>\n<tr><th>a&lt;b</th><th>c</th></tr>\n<tr><td style=\"text-align:left\">x &amp; y</td><td style=\"text-align:left\">1<br>2</td></tr>\n</table>\n"},
+		{"padded", []string{"a", "b"}, [][]string{{"x"}},
+			"<table>\n<tr><th>a</th><th>b</th></tr>\n<tr><td style=\"text-align:left\">x</td><td style=\"text-align:left\"></td></tr>\n</table>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := view.Table(tt.header, tt.rows); got != tt.want {
+				t.Errorf("Table =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestErrors(t *testing.T) {
 	tr, r := fixture()
 	other := act.ResponsesOf("p", [][]float32{{1, 2}}, [][]float32{{1, 2}})
@@ -121,6 +142,7 @@ func TestErrors(t *testing.T) {
 		{"nil transport", func() { view.Moved(nil, "p", r, 1) }, "act: view: transport is nil"},
 		{"width", func() { view.CoveragePNG(tr, "p", other) }, "act: view: p: source sample 0 has 2 units, the map has 4"},
 		{"unit range", func() { view.Units(tr, "p", r, []int{4}) }, "act: view: p: unit 4 out of range [0, 4)"},
+		{"long row", func() { view.Table([]string{"a"}, [][]string{{"x", "y"}}) }, "act: view: table: row 0 has 2 cells, the header 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
