@@ -26,6 +26,8 @@ type Transport struct {
 }
 
 // NewTransport returns an empty transport, applied at every token position.
+// It records no model, so it steers any model whose points have as many
+// units as its maps.
 func NewTransport() *Transport {
 	t := transport.New()
 	t.Meta.Method = "affine"
