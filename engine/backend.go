@@ -150,7 +150,11 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 	}
 	b, err := newBackend(c.config)
 	if err == nil {
-		fmt.Fprintf(w, "actsh: backend %s (%s)\n", c.name, c.why)
+		desc := ""
+		if c.name != "go" {
+			desc = ": " + b.Description() // XLA: the plugin, its PJRT C API version and the devices
+		}
+		fmt.Fprintf(w, "actsh: backend %s (%s)%s\n", c.name, c.why, desc)
 		return b, c.name, nil
 	}
 	msg := err.Error()

@@ -148,7 +148,7 @@ rm -f "$out/.results"
 	printf '%-18s %-12s %6s  %s\n' step result time backend
 	printf '%s\n' "${results[@]}"
 	for f in conformance-cuda conformance-cuda-fp32 engine-cuda; do
-		[ -f "$out/$f.log" ] && grep -m3 -- '--- FAIL\|^panic\|engine: backend\|unavailable' "$out/$f.log" | sed "s/^/$f: /" | cut -c1-400
+		[ -f "$out/$f.log" ] && grep -m4 -- '^actsh: backend\|--- FAIL\|^panic\|engine: backend\|unavailable' "$out/$f.log" | sed "s/^/$f: /" | cut -c1-400
 	done
 	if [ -s "$out/bench-cuda.md" ]; then
 		echo
