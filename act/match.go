@@ -74,7 +74,9 @@ func (t *Transport) Model() string { return t.must().Meta.Model }
 
 // checkFits fails unless t can steer m. Every point of t must be a point of
 // m with as many units as its map; a transport that records its model
-// must also have been fitted on m (same name and family), unless
+// must also have been fitted on m (same name and family; for files
+// written before the family was recorded, the name m was loaded by also
+// counts), unless
 // [Transport.ForModel] or [Transport.AllowAnyModel] said otherwise.
 // Transports without a recorded model get the width check only (the
 // engine names unknown points).
@@ -98,6 +100,9 @@ func (t *Transport) checkFits(m *Model) {
 	}
 	if meta.Model == have.name && (meta.Family == "" || meta.Family == have.family) {
 		return
+	}
+	if meta.Family == "" && meta.Model == m.m.Name() {
+		return // written before identities were recorded: the name as loaded
 	}
 	fail("%s does not match model %q (%s): points and widths agree, but the maps were fitted on another model; use the transport's ForModel(model) or AllowAnyModel() to apply it anyway",
 		describe(meta, ""), have.name, have.family)

@@ -190,6 +190,15 @@ func TestTransportHubModel(t *testing.T) {
 			t.Errorf("Load(%q): %s", name, msg)
 		}
 	}
+	// A file written before models were recorded by identity names the
+	// model as it was loaded (a relative folder) and no family.
+	old := filepath.Join(t.TempDir(), "old.act.safetensors")
+	h.Save(old)
+	setHeader(t, old, map[string]string{"model": refGPT2})
+	if msg := catch(func() { Load(refGPT2).LogitsWith(ids, LoadTransport(old), 1) }); msg != "" {
+		t.Errorf("old file refused: %s", msg)
+	}
+
 	refDir, _ := filepath.Abs(refGPT2)
 	msg := catch(func() { Load(refGPT2).LogitsWith(ids, tr, 1) })
 	if want := `act: transport fitted on "org/ref" (gpt2) does not match model "` + refDir + `" (gpt2): points and widths agree`; !strings.HasPrefix(msg, want) {
