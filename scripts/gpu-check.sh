@@ -136,7 +136,7 @@ torch=(-no-torch)
 if [ "${BENCH_TORCH:-1}" != 0 ] && timeout 60 python3 -c 'import torch' 2>/dev/null; then
 	torch=(-python "$(command -v python3)")
 fi
-step bench-cuda 240 sh -c '"$@" >"'"$out"'/bench-cuda.md"' _ "${cuda_env[@]}" "$bin/actsh" bench -workloads prefill,decode -reps 3 -format markdown -save "$out/bench-cuda.json" "${torch[@]}"
+step bench-cuda 240 sh -c 'exec "$@" >"'"$out"'/bench-cuda.md"' _ "${cuda_env[@]}" "$bin/actsh" bench -workloads prefill,decode -reps 3 -format markdown -save "$out/bench-cuda.json" "${torch[@]}"
 
 (cd engine && step engine-cuda 150 "${cuda_env[@]}" "$bin/engine.test" -test.count=1
 	printf '%s\n' "${results[@]}" >"$out/.results")
