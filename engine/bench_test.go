@@ -73,9 +73,13 @@ func gpt2Small(b *testing.B) *engine.Model {
 // BenchmarkGPT2Small reports tokens/s for batched prefill (8×128) and
 // cached decode (batch 8, 48 new tokens after a 16-token prompt) on a
 // GPT-2-small-shaped random model, with and without a map at every
-// layernorm. It is slow on the pure-Go backend: run it alone, e.g.
+// layernorm (ln_1, ln_2, ln_f). It is slow on the pure-Go backend: run it
+// alone, e.g.
 //
 //	go test ./engine -run '^$' -bench GPT2Small -benchtime 1x
+//
+// `actsh bench` runs the same workloads against PyTorch on the same
+// machine and reports the ratios.
 func BenchmarkGPT2Small(b *testing.B) {
 	ctx := context.Background()
 	m := gpt2Small(b)

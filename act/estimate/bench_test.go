@@ -33,6 +33,27 @@ func BenchmarkLinearOT(b *testing.B) {
 	}
 }
 
+// BenchmarkLinearOTGemma2 fits Linear-AcT on responses the size of all of
+// Gemma-2-2B's post-LN points: 52 points × 2304 units, 512 source and 512
+// target samples each (about 490 MB of float32), reporting whole-model
+// fits/s. `actsh bench -workloads fit` times the same against ml-act's
+// fitting code in PyTorch.
+func BenchmarkLinearOTGemma2(b *testing.B) {
+	const points = 52
+	src, dst := make([][][]float32, points), make([][][]float32, points)
+	for p := range points {
+		src[p], dst[p] = benchResponses(512, 2304)
+	}
+	for b.Loop() {
+		for p := range points {
+			if _, err := estimate.LinearOT(src[p], dst[p], "q_0_100"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "fits/s")
+}
+
 // BenchmarkGaussianOT is the same for Gaussian OT with the q_all support.
 func BenchmarkGaussianOT(b *testing.B) {
 	src, dst := benchResponses(512, 2304)

@@ -105,6 +105,9 @@ type Timing struct {
 	Secs []float64 `json:"secs"`
 	// Rate is Work / median(Secs).
 	Rate float64 `json:"rate"`
+	// Breakdown splits the last timed run into steps (seconds), where the
+	// side reports it (PyTorch's fit: sort_s, quantiles_s, lstsq_s).
+	Breakdown map[string]float64 `json:"breakdown,omitempty"`
 }
 
 func newTiming(work, warm float64, secs []float64) Timing {
@@ -206,7 +209,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.Results = append(rep.Results, res)
+		rep.Results = append(rep.Results, res...)
 	}
 	for i := range rep.Results {
 		r := &rep.Results[i]

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/actsh/actsh/engine/safetensors"
 )
 
 // Main is `actsh bench`: it parses args (the arguments after "bench"),
@@ -29,6 +31,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.NoTorch, "no-torch", false, "skip the PyTorch side")
 	fs.BoolVar(&o.Install, "install", false, "when torch is missing and running as root: apt-get install -y python3-torch")
 	fs.StringVar(&format, "format", "text", "report format: text, markdown or json")
+	save := fs.String("save", "", "also write the JSON report to this file")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: actsh bench [flags]\n\n"+
@@ -62,6 +65,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "actsh bench: %v\n", err)
 		return 1
+	}
+	if *save != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err == nil {
+			err = safetensors.WriteFileAtomic(*save, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "actsh bench: save %s: %v\n", *save, err)
+			return 1
+		}
 	}
 	switch format {
 	case "json":

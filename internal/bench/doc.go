@@ -16,7 +16,10 @@
 //     token); tokens/s = 8·48 / seconds.
 //   - fit: Linear-AcT on synthetic float32 responses the size of
 //     Gemma-2-2B's post-LN points (52 points × 2304 units, 512 source and
-//     512 target samples); fits/s, one fit being all 52 points.
+//     512 target samples); fits/s, one fit being all 52 points. PyTorch's
+//     side runs ml-act's fit as it is ("ml-act", which computes the
+//     bounds of all nine supports) and with only the support used
+//     ("one-support", q_0_100: the work actsh does).
 //
 // prefill and decode run in two variants: plain, and steered with an affine
 // map (random w, b; bounds ±1e6, ml-act's q_all) at every layernorm output

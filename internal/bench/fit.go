@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/actsh/actsh/act/estimate"
 	"github.com/actsh/actsh/act/transport"
@@ -22,6 +23,9 @@ func fitSize(quick bool) fitShape {
 	}
 	return fitShape{points: 52, units: 2304, perSide: 512}
 }
+
+// fitVariants are the variants of PyTorch's fit (see runFit).
+var fitVariants = []string{"ml-act", "one-support"}
 
 // fitTolerance bounds the normwise relative difference of the fitted w and
 // b: both sides sum in float64 and round to float32 (≈6e-8); ml-act's
@@ -59,7 +63,12 @@ func syntheticResponses(s fitShape) []responses {
 }
 
 // runFit times Linear-AcT on every point, on both sides.
-func runFit(ctx context.Context, o *Options, py *python, dir string) (Result, error) {
+//
+// PyTorch's side has two variants, both against the same actsh timing:
+// "ml-act", ml-act's fit as it is (it computes the bounds of all nine
+// supports), and "one-support", the same with only the support used
+// (q_0_100), which is the work actsh does.
+func runFit(ctx context.Context, o *Options, py *python, dir string) ([]Result, error) {
 	s := fitSize(o.Quick)
 	o.logf("drawing synthetic responses: %d points × %d units, %d+%d samples", s.points, s.units, s.perSide, s.perSide)
 	data := syntheticResponses(s)
@@ -78,40 +87,48 @@ func runFit(ctx context.Context, o *Options, py *python, dir string) (Result, er
 		return nil
 	})
 	if err != nil {
-		return Result{}, fmt.Errorf("bench: fit: %w", err)
+		return nil, fmt.Errorf("bench: fit: %w", err)
 	}
-	res := Result{Workload: "fit", Variant: "linear_ot",
-		Shape: fmt.Sprintf("%d×%d, %d+%d", s.points, s.units, s.perSide, s.perSide),
-		Unit:  "fits/s", Work: 1, Actsh: newTiming(1, warm, secs)}
-	o.logf("actsh fit: warm-up %.2f s, %.3g s per fit", warm, 1/res.Actsh.Rate)
+	shape := fmt.Sprintf("%d×%d, %d+%d", s.points, s.units, s.perSide, s.perSide)
+	actsh := newTiming(1, warm, secs)
+	o.logf("actsh fit: warm-up %.2f s, %.3g s per fit", warm, 1/actsh.Rate)
+	var results []Result
+	for _, v := range fitVariants {
+		results = append(results, Result{Workload: "fit", Variant: v, Shape: shape, Unit: "fits/s", Work: 1, Actsh: actsh})
+	}
 	if py == nil {
-		return res, nil
+		return results, nil
 	}
 
 	in, outPath := filepath.Join(dir, "responses.safetensors"), filepath.Join(dir, "fitted.safetensors")
 	if err := writeResponses(in, data); err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	data = nil
 	o.logf("PyTorch fit (%d threads)", py.threads)
 	out, err := py.run(ctx, dir, "torch_linear_ot.py", "--input", in, "--out", outPath,
-		"--threads", strconv.Itoa(py.threads), "--reps", strconv.Itoa(o.Reps))
+		"--threads", strconv.Itoa(py.threads), "--reps", strconv.Itoa(o.Reps), "--variants", strings.Join(fitVariants, ","))
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	tr := out.find("fit", "linear_ot")
-	if tr == nil {
-		return Result{}, fmt.Errorf("bench: torch_linear_ot.py reported no fit")
-	}
-	t := newTiming(1, tr.WarmupSec, tr.Secs)
-	res.Torch = &t
-	res.Check, res.CheckOK, err = checkFit(outPath, maps)
+	check, ok, err := checkFit(outPath, maps)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	o.logf("torch fit: warm-up %.2f s, %.3g s per fit (sort loop %.3g s, quantiles %.3g s, least squares %.3g s); %s",
-		tr.WarmupSec, 1/t.Rate, tr.Breakdown["sort_s"], tr.Breakdown["quantiles_s"], tr.Breakdown["lstsq_s"], res.Check)
-	return res, nil
+	for i := range results {
+		res := &results[i]
+		tr := out.find("fit", res.Variant)
+		if tr == nil {
+			return nil, fmt.Errorf("bench: torch_linear_ot.py reported no %s fit", res.Variant)
+		}
+		t := newTiming(1, tr.WarmupSec, tr.Secs)
+		t.Breakdown = tr.Breakdown
+		res.Torch = &t
+		res.Check, res.CheckOK = check, ok
+		o.logf("torch fit %s: warm-up %.2f s, %.3g s per fit (sort loop %.3g s, quantiles %.3g s, least squares %.3g s); %s",
+			res.Variant, tr.WarmupSec, 1/t.Rate, tr.Breakdown["sort_s"], tr.Breakdown["quantiles_s"], tr.Breakdown["lstsq_s"], check)
+	}
+	return results, nil
 }
 
 // writeResponses writes responses.<p> [src; dst] and labels (1: source),

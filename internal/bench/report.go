@@ -10,7 +10,7 @@ import (
 // label names a result for people: "prefill 8×128, steered".
 func (r *Result) label() string {
 	if r.Workload == "fit" {
-		return fmt.Sprintf("fit Linear-AcT %s", r.Shape)
+		return fmt.Sprintf("fit Linear-AcT %s, %s", r.Shape, r.Variant)
 	}
 	return fmt.Sprintf("%s %s, %s", r.Workload, r.Shape, r.Variant)
 }
@@ -73,6 +73,14 @@ func (rep *Report) WriteText(w io.Writer) error {
 			ratio(r), warmup(&r.Actsh), warmup(r.Torch), check)
 	}
 	tw.Flush()
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Torch != nil && r.Torch.Breakdown != nil {
+			bd := r.Torch.Breakdown
+			fmt.Fprintf(&b, "PyTorch %s %s: sort loop %.3g s, quantiles %.3g s, least squares %.3g s\n",
+				r.Workload, r.Variant, bd["sort_s"], bd["quantiles_s"], bd["lstsq_s"])
+		}
+	}
 	fmt.Fprintln(&b, "\nratio = actsh rate / PyTorch rate (above 1: actsh is faster); warm-ups are not in the rates.")
 	_, err := io.WriteString(w, b.String())
 	return err
