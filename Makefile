@@ -3,13 +3,26 @@
 export GOMLX_NO_AUTO_INSTALL := 1
 GO ?= go
 
-.PHONY: test check setup
+.PHONY: test check setup notebooks-setup notebooks notebooks-clear
 
 setup:
 	@./scripts/setup
 
 test: setup check
 	$(GO) test ./...
+
+# Jupyter (Debian packages; as root), GoNB, gopls and goimports, and the
+# "gonb" kernel: what opening and testing the notebooks needs.
+notebooks-setup:
+	@./notebooks/setup
+
+# Execute every notebook headless and check its outputs.
+notebooks: notebooks-setup
+	$(GO) test -count=1 -v -run 'TestSaved|TestExecute' ./notebooks
+
+# Clear the notebooks' outputs, execution counts and timings before committing.
+notebooks-clear:
+	jupyter nbconvert --clear-output --inplace $(foreach f,execution collapsed scrolled,--ClearOutputPreprocessor.remove_metadata_fields=$(f)) notebooks/*.ipynb
 
 # Static checks that CI also runs: formatting, vet, generated code up to date.
 check:

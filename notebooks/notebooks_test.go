@@ -1,0 +1,418 @@
+package notebooks_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"go/build"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	// The notebooks import these packages from the working tree. Linking
+	// them into the test makes a change to them invalidate go test's cached
+	// result, which otherwise only sees the .ipynb files.
+	_ "github.com/actsh/actsh/act"
+	_ "github.com/actsh/actsh/act/view"
+	_ "github.com/actsh/actsh/engine/hub"
+)
+
+// setupCell is the first code cell of every notebook: it adds the
+// repository root, the folder above the notebook, to a go.work in GoNB's
+// build folder; %noautoget keeps GoNB from asking the module proxy for
+// what the workspace already provides.
+const setupCell = "!*rm -f go.work && go work init && go work use . \"${GONB_DIR}/..\"\n%goworkfix\n%noautoget"
+
+// aptPackages are the Debian packages the notebooks need (setup installs them).
+const aptPackages = "jupyter-nbconvert python3-nbclient python3-ipykernel"
+
+// expect says what an executed notebook must show.
+type expect struct {
+	png, tables int                              // at least this many PNG images and HTML tables
+	check       func(t *testing.T, nb *notebook) // more checks, or nil
+}
+
+var expectations = map[string]expect{
+	"quickstart.ipynb":  {tables: 1, check: checkRates},
+	"sweep.ipynb":       {png: 1, tables: 1},
+	"inside.ipynb":      {png: 5, tables: 3},
+	"huggingface.ipynb": {check: checkCheckpoint},
+}
+
+// lines is a notebook string: JSON text or a list of lines.
+type lines string
+
+func (l *lines) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = lines(s)
+		return nil
+	}
+	var ls []string
+	if err := json.Unmarshal(b, &ls); err != nil {
+		return err
+	}
+	*l = lines(strings.Join(ls, ""))
+	return nil
+}
+
+type output struct {
+	OutputType string           `json:"output_type"`
+	Name       string           `json:"name"` // stdout or stderr, for streams
+	Text       lines            `json:"text"`
+	Data       map[string]lines `json:"data"`
+	Ename      string           `json:"ename"`
+	Evalue     string           `json:"evalue"`
+	Traceback  []string         `json:"traceback"`
+}
+
+type cell struct {
+	ID             string         `json:"id"`
+	CellType       string         `json:"cell_type"`
+	Source         lines          `json:"source"`
+	ExecutionCount *int           `json:"execution_count"`
+	Outputs        []output       `json:"outputs"`
+	Metadata       map[string]any `json:"metadata"`
+}
+
+type notebook struct {
+	NBFormat int    `json:"nbformat"`
+	Cells    []cell `json:"cells"`
+	Metadata struct {
+		Kernelspec struct {
+			Name string `json:"name"`
+		} `json:"kernelspec"`
+	} `json:"metadata"`
+}
+
+func readNotebook(t *testing.T, path string) *notebook {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb notebook
+	if err := json.Unmarshal(b, &nb); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &nb
+}
+
+// stdout returns the text the notebook's cells printed on stdout.
+func (nb *notebook) stdout() string {
+	var sb strings.Builder
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if o.OutputType == "stream" && o.Name == "stdout" {
+				sb.WriteString(string(o.Text))
+			}
+		}
+	}
+	return sb.String()
+}
+
+func notebookFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no notebooks (*.ipynb) in notebooks/")
+	}
+	return files
+}
+
+// absPath matches a machine-specific absolute path in a cell's source.
+var absPath = regexp.MustCompile(`(^|[\s"'(=])(/home/|/root/|/work/|/Users/|/tmp/|/opt/|[A-Z]:\\)`)
+
+// TestSaved checks the committed notebooks: GoNB kernel, the setup cell
+// first, no outputs or execution counts, no machine paths, and an
+// expectation for each in this test.
+func TestSaved(t *testing.T) {
+	for _, f := range notebookFiles(t) {
+		t.Run(f, func(t *testing.T) {
+			if _, ok := expectations[f]; !ok {
+				t.Errorf("%s has no entry in expectations: say what its executed outputs must show", f)
+			}
+			nb := readNotebook(t, f)
+			if nb.NBFormat != 4 {
+				t.Errorf("nbformat %d, want 4", nb.NBFormat)
+			}
+			if k := nb.Metadata.Kernelspec.Name; k != "gonb" {
+				t.Errorf("kernelspec name %q, want gonb", k)
+			}
+			first := true
+			for i, c := range nb.Cells {
+				if c.ID == "" {
+					t.Errorf("cell %d has no id", i)
+				}
+				if m := absPath.FindString(string(c.Source)); m != "" {
+					t.Errorf("cell %d has a machine path (%q): notebooks must run on any clone", i, strings.TrimSpace(m))
+				}
+				if _, ok := c.Metadata["execution"]; ok {
+					t.Errorf("cell %d carries execution timings: run make notebooks-clear", i)
+				}
+				if c.CellType != "code" {
+					continue
+				}
+				if first && string(c.Source) != setupCell {
+					t.Errorf("first code cell is\n%s\nwant the setup cell\n%s", c.Source, setupCell)
+				}
+				first = false
+				if len(c.Outputs) != 0 || c.ExecutionCount != nil {
+					t.Errorf("cell %d has outputs or an execution count: run make notebooks-clear", i)
+				}
+			}
+			if first {
+				t.Error("no code cell")
+			}
+		})
+	}
+}
+
+// tools returns the jupyter command and the environment to run it in, or
+// skips (fails with CI=true or as root, where setup installs them) when
+// Jupyter or the GoNB kernel is missing.
+func tools(t *testing.T) (string, []string) {
+	t.Helper()
+	bin := os.Getenv("GOBIN")
+	if bin == "" {
+		bin = filepath.Join(build.Default.GOPATH, "bin")
+	}
+	env := append(os.Environ(),
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"GOMLX_NO_AUTO_INSTALL=1",
+		"HF_HUB_OFFLINE=1", // the notebooks never download
+	)
+	missing := func(what string) {
+		t.Helper()
+		msg := fmt.Sprintf("%s: run `make notebooks-setup` (it needs `apt-get install -y %s`, as root)", what, aptPackages)
+		if os.Getenv("CI") == "true" || os.Geteuid() == 0 {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	jupyter, err := exec.LookPath("jupyter")
+	if err != nil {
+		missing("jupyter is not installed")
+	}
+	cmd := exec.Command(jupyter, "nbconvert", "--version")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		missing(fmt.Sprintf("jupyter nbconvert does not run (%v: %s)", err, bytes.TrimSpace(out)))
+	}
+	cmd = exec.Command(jupyter, "--paths", "--json")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		missing(fmt.Sprintf("jupyter --paths: %v", err))
+	}
+	var paths struct {
+		Data []string `json:"data"`
+	}
+	if err := json.Unmarshal(out, &paths); err != nil {
+		t.Fatalf("jupyter --paths --json: %v\n%s", err, out)
+	}
+	for _, d := range paths.Data {
+		b, err := os.ReadFile(filepath.Join(d, "kernels", "gonb", "kernel.json"))
+		if err != nil {
+			continue
+		}
+		var spec struct {
+			Argv []string `json:"argv"`
+		}
+		if err := json.Unmarshal(b, &spec); err != nil || len(spec.Argv) == 0 {
+			missing(fmt.Sprintf("the gonb kernel spec in %s is unreadable (%v)", d, err))
+		}
+		if _, err := os.Stat(spec.Argv[0]); err != nil {
+			missing(fmt.Sprintf("the gonb kernel in %s runs %s, which is missing", d, spec.Argv[0]))
+		}
+		return jupyter, env
+	}
+	missing(fmt.Sprintf("the GoNB kernel (gonb) is not installed in any of %v", paths.Data))
+	return "", nil
+}
+
+// TestExecute runs every notebook headless on the GoNB kernel and checks
+// its outputs.
+func TestExecute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("executing the notebooks takes minutes; not with -short")
+	}
+	jupyter, env := tools(t)
+	outDir := t.TempDir()
+	for _, f := range notebookFiles(t) {
+		t.Run(strings.TrimSuffix(f, ".ipynb"), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, jupyter, "nbconvert", "--to", "notebook", "--execute",
+				"--ExecutePreprocessor.kernel_name=gonb", "--ExecutePreprocessor.timeout=400",
+				"--output-dir", outDir, f)
+			cmd.Env = env
+			log, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("jupyter nbconvert --execute %s: %v\n%s", f, err, cellError(log))
+			}
+			nb := readNotebook(t, filepath.Join(outDir, f))
+			checkNoErrors(t, nb)
+			want := expectations[f]
+			if n := countPNG(t, nb); n < want.png {
+				t.Errorf("%d PNG images, want at least %d", n, want.png)
+			}
+			if n := countTables(nb); n < want.tables {
+				t.Errorf("%d HTML tables, want at least %d", n, want.tables)
+			}
+			if want.check != nil {
+				want.check(t, nb)
+			}
+		})
+	}
+}
+
+// cellError returns the part of nbconvert's log that names the failing
+// cell and its error, or the log's tail.
+func cellError(log []byte) string {
+	s := string(log)
+	if i := strings.Index(s, "CellExecutionError"); i >= 0 {
+		return s[i:]
+	}
+	if len(s) > 4000 {
+		s = "…" + s[len(s)-4000:]
+	}
+	return s
+}
+
+// exitStatus matches what GoNB prints when a cell's program fails: it is
+// not a cell error for Jupyter, so the test looks for it.
+var exitStatus = regexp.MustCompile(`(?m)^exit status \d+|^panic: `)
+
+func checkNoErrors(t *testing.T, nb *notebook) {
+	t.Helper()
+	for i, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			switch {
+			case o.OutputType == "error":
+				t.Errorf("cell %d: %s: %s\n%s", i, o.Ename, o.Evalue, strings.Join(o.Traceback, "\n"))
+			case o.OutputType == "stream" && o.Name == "stderr" && exitStatus.MatchString(string(o.Text)):
+				t.Errorf("cell %d failed:\n%s\n%s", i, c.Source, o.Text)
+			}
+		}
+	}
+}
+
+// countPNG counts the PNG images of the notebook's outputs, failing on one
+// that does not decode, is small, or has fewer than 16 colours (blank).
+func countPNG(t *testing.T, nb *notebook) int {
+	t.Helper()
+	n := 0
+	for i, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			data, ok := o.Data["image/png"]
+			if !ok {
+				continue
+			}
+			n++
+			b, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(data), "\n", ""))
+			if err != nil {
+				t.Errorf("cell %d: image/png is not base64: %v", i, err)
+				continue
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Errorf("cell %d: image/png does not decode: %v", i, err)
+				continue
+			}
+			if r := img.Bounds(); r.Dx() < 300 || r.Dy() < 200 {
+				t.Errorf("cell %d: PNG is %dx%d, want at least 300x200", i, r.Dx(), r.Dy())
+			}
+			if k := colours(img, 16); k < 16 {
+				t.Errorf("cell %d: PNG has %d colours, want at least 16 (a blank plot?)", i, k)
+			}
+		}
+	}
+	return n
+}
+
+func colours(img image.Image, enough int) int {
+	seen := map[[4]uint32]bool{}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			c0, c1, c2, c3 := img.At(x, y).RGBA()
+			seen[[4]uint32{c0, c1, c2, c3}] = true
+			if len(seen) >= enough {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
+
+func countTables(nb *notebook) int {
+	n := 0
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if h, ok := o.Data["text/html"]; ok && strings.Contains(string(h), "<table") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+var rateLine = regexp.MustCompile(`concept rate at λ=([0-9.]+): ([0-9.]+)`)
+
+// checkRates checks that the quickstart's concept rate rises with λ: the
+// rate at the largest λ exceeds the rate at λ = 0, and no step down is
+// larger than 1/16 (one continuation of the 16 each rate is measured on;
+// sampling noise).
+func checkRates(t *testing.T, nb *notebook) {
+	m := rateLine.FindAllStringSubmatch(nb.stdout(), -1)
+	if len(m) < 3 {
+		t.Fatalf("want at least 3 lines %q in the output, got %d:\n%s", "concept rate at λ=L: R", len(m), nb.stdout())
+	}
+	var lambdas, rates []float64
+	for _, s := range m {
+		l, _ := strconv.ParseFloat(s[1], 64)
+		r, _ := strconv.ParseFloat(s[2], 64)
+		lambdas, rates = append(lambdas, l), append(rates, r)
+	}
+	t.Logf("concept rates by λ: %v → %v", lambdas, rates)
+	const noise = 1.0 / 16
+	for i := 1; i < len(rates); i++ {
+		if lambdas[i] <= lambdas[i-1] {
+			t.Errorf("λ not increasing: %v", lambdas)
+		}
+		if rates[i] < rates[i-1]-noise {
+			t.Errorf("concept rate falls from %.3f at λ=%g to %.3f at λ=%g", rates[i-1], lambdas[i-1], rates[i], lambdas[i])
+		}
+	}
+	if last := len(rates) - 1; rates[last] <= rates[0] {
+		t.Errorf("concept rate %.3f at λ=%g does not exceed %.3f at λ=%g", rates[last], lambdas[last], rates[0], lambdas[0])
+	}
+}
+
+// checkCheckpoint accepts either outcome of the Hugging Face notebook: a
+// clean skip (its message, no plot) or the sweep (a plot and a table).
+func checkCheckpoint(t *testing.T, nb *notebook) {
+	if strings.Contains(nb.stdout(), "skipped: none of") {
+		if n := countPNG(t, nb); n != 0 {
+			t.Errorf("skipped, yet %d PNG images", n)
+		}
+		t.Log("no GPT-2 in the Hugging Face cache: the notebook skipped cleanly")
+		return
+	}
+	if countPNG(t, nb) < 1 || countTables(nb) < 1 {
+		t.Errorf("the checkpoint was found but the sweep shows no plot or no table:\n%s", nb.stdout())
+	}
+}
