@@ -3,7 +3,6 @@ package act
 import (
 	"strings"
 	"testing"
-
 )
 
 // gpt2Dir is the reference GPT-2 checkpoint shipped in the repository

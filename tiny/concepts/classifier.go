@@ -205,12 +205,21 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("concepts: %w", err)
 	}
-	var c Classifier
-	if err := json.Unmarshal(data, &c); err != nil {
+	c, err := ParseClassifier(data)
+	if err != nil {
 		return nil, fmt.Errorf("concepts: load %s: %w", path, err)
 	}
+	return c, nil
+}
+
+// ParseClassifier reads a classifier from the JSON bytes [Save] writes.
+func ParseClassifier(data []byte) (*Classifier, error) {
+	var c Classifier
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, err
+	}
 	if c.Weights == nil {
-		return nil, fmt.Errorf("concepts: load %s: no weights", path)
+		return nil, fmt.Errorf("no weights")
 	}
 	return &c, nil
 }
@@ -221,12 +230,21 @@ func LoadLexicon(path string) (*Lexicon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("concepts: %w", err)
 	}
-	var l Lexicon
-	if err := json.Unmarshal(data, &l); err != nil {
+	l, err := ParseLexicon(data)
+	if err != nil {
 		return nil, fmt.Errorf("concepts: load %s: %w", path, err)
 	}
+	return l, nil
+}
+
+// ParseLexicon reads a lexicon from the JSON bytes [Save] writes.
+func ParseLexicon(data []byte) (*Lexicon, error) {
+	var l Lexicon
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, err
+	}
 	if len(l.Words) == 0 {
-		return nil, fmt.Errorf("concepts: load %s: no words", path)
+		return nil, fmt.Errorf("no words")
 	}
 	l.index()
 	return &l, nil

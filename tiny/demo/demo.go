@@ -1,0 +1,130 @@
+package demo
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/actsh/actsh/act"
+	"github.com/actsh/actsh/tiny"
+	"github.com/actsh/actsh/tiny/concepts"
+)
+
+// fail panics with an act error, as the functions of package act do.
+func fail(format string, args ...any) {
+	panic(&act.Error{Msg: "act: demo: " + fmt.Sprintf(format, args...)})
+}
+
+// Concepts returns the names of the shipped concepts, sorted.
+func Concepts() []string {
+	names, err := fs.Glob(tiny.ConceptFiles(), "*.lexicon.json")
+	if err != nil {
+		fail("%v", err)
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.TrimSuffix(n, ".lexicon.json")
+	}
+	sort.Strings(out)
+	return out
+}
+
+func read(concept, suffix string) []byte {
+	b, err := fs.ReadFile(tiny.ConceptFiles(), concept+suffix)
+	if err != nil {
+		fail("unknown concept %q (shipped: %s)", concept, strings.Join(Concepts(), ", "))
+	}
+	return b
+}
+
+// Dataset returns the concept's data set: subset "<concept>" holds 500
+// corpus sentences that mention the concept and subset "none" 500 that do
+// not (drawn with a fixed seed from the training split).
+func Dataset(concept string) *act.Dataset {
+	var subsets map[string][]string
+	if err := json.Unmarshal(read(concept, ".json"), &subsets); err != nil {
+		fail("concept %q: %v", concept, err)
+	}
+	if len(subsets[concept]) == 0 || len(subsets["none"]) == 0 {
+		fail("concept %q: data set lacks the %q or \"none\" subset", concept, concept)
+	}
+	return act.Texts(concept, subsets[concept]).Add("none", subsets["none"]...)
+}
+
+// Lexicon returns the concept's word list (WordNet lemmas of the concept's
+// senses and their hyponyms), which decides whether a text mentions it.
+func Lexicon(concept string) *concepts.Lexicon {
+	l, err := concepts.ParseLexicon(read(concept, ".lexicon.json"))
+	if err != nil {
+		fail("concept %q: lexicon: %v", concept, err)
+	}
+	return l
+}
+
+// Rate is the concept rate of texts: the share that mention the concept
+// (any word of its lexicon, plurals included), as in the AcT paper's
+// concept-induction experiments.
+func Rate(concept string, texts []string) float64 {
+	return concepts.Rate(Lexicon(concept), texts)
+}
+
+// Prompts returns short neutral prompts for the demos: openings of the
+// kinds of sentences the corpus holds, none mentioning a shipped concept.
+func Prompts() []string {
+	return []string{
+		"It was",
+		"The man said that",
+		"In the morning",
+		"She looked at the",
+		"There is a",
+		"We have",
+		"He thought of the",
+		"At last the",
+	}
+}
+
+// Perplexity is the perplexity the unsteered model m assigns to the
+// continuations after their prompts: exp of the mean negative
+// log-likelihood per continuation token, over all pairs. It is the fluency
+// measure of the demos (steering that wrecks the text raises it).
+// Continuations with no tokens are skipped; with none at all it is NaN.
+func Perplexity(m *act.Model, prompts []string, continuations [][]int) float64 {
+	if len(prompts) != len(continuations) {
+		fail("Perplexity: %d prompts for %d continuations", len(prompts), len(continuations))
+	}
+	var nll float64
+	var n int
+	for i, p := range prompts {
+		cont := continuations[i]
+		if len(cont) == 0 {
+			continue
+		}
+		ids := append(m.Tokenize(p), cont...)
+		logits := m.Logits(ids)
+		start := len(ids) - len(cont)
+		for pos := start; pos < len(ids); pos++ {
+			nll -= logSoftmax(logits[pos-1], ids[pos])
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return math.Exp(nll / float64(n))
+}
+
+// logSoftmax returns log p(id) under the logits row, in float64.
+func logSoftmax(row []float32, id int) float64 {
+	mx := math.Inf(-1)
+	for _, v := range row {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - mx)
+	}
+	return float64(row[id]) - mx - math.Log(s)
+}

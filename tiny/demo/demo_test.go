@@ -1,0 +1,135 @@
+package demo_test
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/actsh/actsh/act"
+	"github.com/actsh/actsh/tiny/demo"
+)
+
+func panics(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(*act.Error)
+			if !ok {
+				panic(r)
+			}
+			msg = e.Msg
+		}
+	}()
+	f()
+	return ""
+}
+
+func TestShipped(t *testing.T) {
+	cs := demo.Concepts()
+	if len(cs) < 3 {
+		t.Fatalf("Concepts() = %v, want at least 3", cs)
+	}
+	for _, c := range cs {
+		ds := demo.Dataset(c)
+		if n, m := len(ds.Subset(c)), len(ds.Subset("none")); n != 500 || m != 500 {
+			t.Errorf("%s: %d concept and %d other sentences, want 500 and 500", c, n, m)
+		}
+		// The data set is built from the lexicon: every concept sentence
+		// mentions it and no other sentence does.
+		if r := demo.Rate(c, ds.Subset(c)); r != 1 {
+			t.Errorf("%s: concept rate of its own sentences %.3f, want 1", c, r)
+		}
+		if r := demo.Rate(c, ds.Subset("none")); r != 0 {
+			t.Errorf("%s: concept rate of the other sentences %.3f, want 0", c, r)
+		}
+	}
+	if msg := panics(func() { demo.Dataset("unicorn") }); !strings.Contains(msg, `unknown concept "unicorn" (shipped: `) {
+		t.Errorf("unknown concept: %q", msg)
+	}
+	if msg := panics(func() { demo.Sweep(nil, demo.Options{}) }); !strings.Contains(msg, "Concept is empty") {
+		t.Errorf("empty concept: %q", msg)
+	}
+}
+
+// TestPerplexity checks Perplexity against a direct computation from one
+// logits call, and that the model finds its own greedy continuation far
+// likelier than a shuffled one.
+func TestPerplexity(t *testing.T) {
+	m := act.Load("tiny")
+	prompt := "The man said that"
+	ids := m.Tokenize(prompt)
+	cont := m.GenerateIDs(ids, nil, 0, act.MaxTokens(12))
+	if len(cont) == 0 {
+		t.Fatal("empty greedy continuation")
+	}
+	all := append(append([]int(nil), ids...), cont...)
+	logits := m.Logits(all)
+	var nll float64
+	for i := len(ids); i < len(all); i++ {
+		row := logits[i-1]
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v))
+		}
+		nll -= float64(row[all[i]]) - math.Log(s)
+	}
+	want := math.Exp(nll / float64(len(cont)))
+	got := demo.Perplexity(m, []string{prompt}, [][]int{cont})
+	// float64 sums of the same float32 logits, in a different order
+	// (max-shifted): 1e-9 relative.
+	if math.Abs(got-want) > 1e-9*want {
+		t.Errorf("Perplexity %v, direct %v", got, want)
+	}
+	rev := make([]int, len(cont))
+	for i := range cont {
+		rev[i] = (cont[len(cont)-1-i] + 977) % 4095
+	}
+	if worse := demo.Perplexity(m, []string{prompt}, [][]int{rev}); worse < 2*got {
+		t.Errorf("perplexity of scrambled tokens %.1f, not clearly above the greedy continuation's %.1f", worse, got)
+	}
+	if !math.IsNaN(demo.Perplexity(m, []string{prompt}, [][]int{nil})) {
+		t.Error("Perplexity of no tokens is not NaN")
+	}
+}
+
+// TestDirection is the main job's claim at test size: for three concepts,
+// steering with Linear-AcT and with Mean-AcT at λ = 1 raises the concept
+// rate above the unsteered model's (the same prompts and seeds), and
+// Plot/Table render the result.
+func TestDirection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates ~150 continuations")
+	}
+	m := act.Load("tiny")
+	for i, c := range []string{"ship", "war", "food"} {
+		rows := demo.Sweep(m, demo.Options{Concept: c, Lambdas: []float64{0, 1}, PerPrompt: 2, MaxTokens: 20})
+		if len(rows) != 4 {
+			t.Fatalf("%s: %d rows, want 4", c, len(rows))
+		}
+		for _, r := range rows {
+			if len(r.Texts) != 16 || math.IsNaN(r.PPL) || r.PPL <= 1 {
+				t.Errorf("%s %s λ=%g: %d texts, perplexity %v", c, r.Method, r.Lambda, len(r.Texts), r.PPL)
+			}
+		}
+		t.Logf("%s:\n%s", c, demo.Report(rows, "", false))
+		for _, k := range []int{1, 3} {
+			if rows[k].Rate <= rows[k-1].Rate {
+				t.Errorf("%s %s: concept rate %.3f at λ=1, not above %.3f at λ=0", c, rows[k].Method, rows[k].Rate, rows[k-1].Rate)
+			}
+		}
+		if i > 0 {
+			continue
+		}
+		img, err := png.Decode(bytes.NewReader(demo.Plot(rows)))
+		if err != nil {
+			t.Fatalf("Plot: %v", err)
+		}
+		if b := img.Bounds(); b.Dx() < 500 || b.Dy() < 200 {
+			t.Errorf("Plot is %v", b)
+		}
+		if tab := demo.Table(rows); strings.Count(tab, "<tr>") != 5 {
+			t.Errorf("Table has %d rows, want 5 (header + 4):\n%s", strings.Count(tab, "<tr>"), tab)
+		}
+	}
+}
