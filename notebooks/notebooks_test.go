@@ -24,6 +24,7 @@ import (
 	_ "github.com/actsh/actsh/act"
 	_ "github.com/actsh/actsh/act/view"
 	_ "github.com/actsh/actsh/engine/hub"
+	_ "github.com/actsh/actsh/tiny/demo"
 )
 
 // setupCell is the first code cell of every notebook: it adds the
