@@ -164,3 +164,37 @@ func TestGenerateRepetitionPenalty(t *testing.T) {
 		t.Errorf("RepetitionPenalty(-1) error = %v", err)
 	}
 }
+
+// TestGenerateBatch checks that a batch of prompts of different lengths
+// gives, greedy, the continuations each prompt gets alone, unsteered and
+// steered, and that a sampled batch is reproducible with its seed.
+func TestGenerateBatch(t *testing.T) {
+	m := Load("tiny")
+	prompts := []string{"It was", "The man said that the", "In the morning"}
+	tr := NewTransport()
+	for _, p := range m.Points(".*ln_2") {
+		w, b := make([]float32, 128), make([]float32, 128)
+		for j := range w {
+			w[j], b[j] = 0.5, float32(j%7)*0.1
+		}
+		tr.Set(p, w, b, nil, nil)
+	}
+	for _, lambda := range []float64{0, 0.8} {
+		got := m.GenerateBatch(prompts, tr, lambda, MaxTokens(10))
+		for i, p := range prompts {
+			if want := m.Generate(p, tr, lambda, MaxTokens(10)); got[i] != want {
+				t.Errorf("λ=%g %q: batched %q, alone %q", lambda, p, got[i], want)
+			}
+		}
+	}
+	a := m.GenerateBatch(prompts, nil, 0, MaxTokens(8), Sample(1, 1), Seed(3))
+	b := m.GenerateBatch(prompts, nil, 0, MaxTokens(8), Sample(1, 1), Seed(3))
+	for i := range a {
+		if a[i] != b[i] {
+			t.Errorf("sampled batch row %d: %q then %q with the same seed", i, a[i], b[i])
+		}
+	}
+	if msg := panics(func() { m.GenerateBatch(nil, nil, 0) }); msg == nil || !strings.Contains(msg.Msg, "no prompts") {
+		t.Errorf("empty batch: %v", msg)
+	}
+}

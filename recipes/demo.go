@@ -30,7 +30,7 @@ func main() {
 	concepts := flag.String("concepts", "ship,war,food", "comma-separated concepts (shipped: "+strings.Join(demo.Concepts(), ", ")+")")
 	methods := flag.String("methods", "linear_ot,mean_ot", "comma-separated fitting methods")
 	perPrompt := flag.Int("per-prompt", 2, "sampled continuations per prompt and strength")
-	seed := flag.Uint64("seed", 1, "seed of the first continuation")
+	seed := flag.Uint64("seed", 1, "seed of the batched sampler")
 	plotPath := flag.String("plot", "", "also write a PNG of the sweep for the first concept to this file")
 	flag.Parse()
 

@@ -24,11 +24,19 @@
 //     under tiny/data.
 //
 //   - tiny/train trains the model itself: a GPT-2 (GPT2LMHeadModel layout,
-//     4 layers, 256 wide, 4 heads, 128 positions, 4.2M parameters) from
+//     2 layers, 128 wide, 4 heads, 64 positions, 0.93M parameters) from
 //     scratch on GoMLX with a fixed seed, saved as a Hugging Face folder
 //     that engine.Load reads back with the same logits
 //     (recipes/tiny_train.go).
 //
-// Embedding the trained model with go:embed comes later and will live in
-// this package.
+//   - tiny/demo runs the concept-induction demos on it (the README's main
+//     job, recipes/demo.go, and the notebooks).
+//
+// # The embedded model
+//
+// This package embeds the trained folder (tiny/data/model) with go:embed:
+// engine.Load and act.Load resolve the name [Name] ("tiny") to [Files],
+// parsed from memory, so a binary needs no files beside it. [Export]
+// writes the folder out for other tools; [ConceptFiles] holds the demo
+// data sets and lexicons.
 package tiny

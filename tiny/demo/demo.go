@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/actsh/actsh/act"
+	"github.com/actsh/actsh/engine"
 	"github.com/actsh/actsh/tiny"
 	"github.com/actsh/actsh/tiny/concepts"
 )
@@ -95,23 +96,30 @@ func Perplexity(m *act.Model, prompts []string, continuations [][]int) float64 {
 	if len(prompts) != len(continuations) {
 		fail("Perplexity: %d prompts for %d continuations", len(prompts), len(continuations))
 	}
-	var nll float64
-	var n int
+	var seqs [][]int
+	var starts []int
 	for i, p := range prompts {
-		cont := continuations[i]
-		if len(cont) == 0 {
+		if len(continuations[i]) == 0 {
 			continue
 		}
-		ids := append(m.Tokenize(p), cont...)
-		logits := m.Logits(ids)
-		start := len(ids) - len(cont)
-		for pos := start; pos < len(ids); pos++ {
-			nll -= logSoftmax(logits[pos-1], ids[pos])
+		ids := append(m.Tokenize(p), continuations[i]...)
+		seqs = append(seqs, ids)
+		starts = append(starts, len(ids)-len(continuations[i]))
+	}
+	if len(seqs) == 0 {
+		return math.NaN()
+	}
+	out, err := m.Engine().Forward(act.Context(), seqs, engine.ForwardOptions{})
+	if err != nil {
+		fail("Perplexity: %v", err)
+	}
+	var nll float64
+	var n int
+	for s, ids := range seqs {
+		for pos := starts[s]; pos < len(ids); pos++ {
+			nll -= logSoftmax(out.Logits[s][pos-1], ids[pos])
 			n++
 		}
-	}
-	if n == 0 {
-		return math.NaN()
 	}
 	return math.Exp(nll / float64(n))
 }

@@ -76,9 +76,9 @@ func TestPerplexity(t *testing.T) {
 	}
 	want := math.Exp(nll / float64(len(cont)))
 	got := demo.Perplexity(m, []string{prompt}, [][]int{cont})
-	// float64 sums of the same float32 logits, in a different order
-	// (max-shifted): 1e-9 relative.
-	if math.Abs(got-want) > 1e-9*want {
+	// Perplexity runs one padded batch, so its float32 logits differ from
+	// this single-sequence pass by rounding (~1e-6): 1e-5 relative.
+	if math.Abs(got-want) > 1e-5*want {
 		t.Errorf("Perplexity %v, direct %v", got, want)
 	}
 	rev := make([]int, len(cont))

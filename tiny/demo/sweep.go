@@ -33,7 +33,7 @@ type Options struct {
 	MaxTokens int       // new tokens per continuation [24]
 	Temp      float64   // sampling temperature [0.9]
 	TopP      float64   // nucleus sampling [0.95]
-	Seed      uint64    // seed of the first continuation; the k-th uses Seed+k [1]
+	Seed      uint64    // seed of the batched sampler [1]
 	Fit       int       // fitting sentences per side, drawn with seed 1 from the 500 [256]
 }
 
@@ -151,20 +151,22 @@ func Sweep(m *act.Model, o Options) []Row {
 	return rows
 }
 
+// generate samples PerPrompt continuations of every prompt in one batch.
 func generate(m *act.Model, o Options, t *act.Transport, lambda float64) Row {
-	var prompts, texts []string
-	var conts [][]int
-	k := uint64(0)
+	var prompts []string
+	var batch [][]int
 	for _, p := range o.Prompts {
 		ids := m.Tokenize(p)
 		for range o.PerPrompt {
-			out := m.GenerateIDs(ids, t, lambda, act.MaxTokens(o.MaxTokens),
-				act.Sample(o.Temp, o.TopP), act.Seed(o.Seed+k))
-			k++
 			prompts = append(prompts, p)
-			conts = append(conts, out)
-			texts = append(texts, m.Decode(out))
+			batch = append(batch, ids)
 		}
+	}
+	conts := m.GenerateBatchIDs(batch, t, lambda, act.MaxTokens(o.MaxTokens),
+		act.Sample(o.Temp, o.TopP), act.Seed(o.Seed))
+	texts := make([]string, len(conts))
+	for i, c := range conts {
+		texts[i] = m.Decode(c)
 	}
 	return Row{Lambda: lambda, Rate: Rate(o.Concept, texts), PPL: Perplexity(m, prompts, conts), Texts: texts}
 }
