@@ -254,7 +254,13 @@ func TestExecute(t *testing.T) {
 	outDir := t.TempDir()
 	for _, f := range notebookFiles(t) {
 		t.Run(strings.TrimSuffix(f, ".ipynb"), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+			// A notebook takes under a minute here; leave go test's own
+			// deadline room to report which one hung.
+			timeout := 8 * time.Minute
+			if d, ok := t.Deadline(); ok {
+				timeout = min(timeout, time.Until(d)-20*time.Second)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, jupyter, "nbconvert", "--to", "notebook", "--execute",
 				"--ExecutePreprocessor.kernel_name=gonb", "--ExecutePreprocessor.timeout=400",
