@@ -65,19 +65,29 @@ type Report struct {
 
 // Machine describes the machine and the settings of both sides.
 type Machine struct {
-	CPU          string `json:"cpu"`
-	Cores        int    `json:"cores"`
-	GoMaxProcs   int    `json:"gomaxprocs"`
-	TorchThreads int    `json:"torch_threads,omitempty"`
-	OS           string `json:"os"`
-	Go           string `json:"go"`
-	Backend      string `json:"backend,omitempty"`
+	// CPU is the model name from /proc/cpuinfo.
+	CPU string `json:"cpu"`
+	// Cores is runtime.NumCPU.
+	Cores int `json:"cores"`
+	// GoMaxProcs is the number of threads our side runs on.
+	GoMaxProcs int `json:"gomaxprocs"`
+	// TorchThreads is torch.get_num_threads after the bench set it.
+	TorchThreads int `json:"torch_threads,omitempty"`
+	// OS is GOOS/GOARCH.
+	OS string `json:"os"`
+	// Go is the Go version of the binary.
+	Go string `json:"go"`
+	// Backend is the GoMLX backend the model ran on ("go", "xla:cuda").
+	Backend string `json:"backend,omitempty"`
 }
 
 // Result is one workload in one variant on both sides.
 type Result struct {
+	// Workload is "prefill", "decode" or "fit".
 	Workload string `json:"workload"`
-	Variant  string `json:"variant"`
+	// Variant is "plain" or "steered" (prefill, decode), "ml-act" or
+	// "one-support" (fit: which PyTorch code ran).
+	Variant string `json:"variant"`
 	// Shape describes the work ("8×128", "52×2304, 512+512").
 	Shape string `json:"shape"`
 	// Unit is "tokens/s" or "fits/s".
