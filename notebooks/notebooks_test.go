@@ -377,37 +377,40 @@ func countTables(nb *notebook) int {
 	return n
 }
 
-var rateLine = regexp.MustCompile(`concept rate at λ=([0-9.]+): ([0-9.]+) \(of ([0-9]+) continuations\)`)
+var (
+	rateLine  = regexp.MustCompile(`concept rate at λ=([0-9.]+): ([0-9.]+) \(of ([0-9]+) continuations\)`)
+	scoreLine = regexp.MustCompile(`concept score at λ=([0-9.]+): ([0-9.]+) \(classifier, mean of ([0-9]+)\)`)
+)
 
-// checkRates checks that the quickstart's concept rate rises with λ: the
-// rate at the largest λ exceeds the rate at λ = 0, and no step down is
-// larger than one continuation of those each rate is measured on
-// (sampling noise).
+// checkRates checks the quickstart's claim: the concept score (the
+// classifier's mean probability) at the largest λ exceeds the score at
+// λ = 0, and no step down is larger than 0.05 (sampling noise of a mean of
+// ~32 probabilities). The lexicon's concept rate is printed too but not
+// checked: the small embedded model rarely says the concept's name.
 func checkRates(t *testing.T, nb *notebook) {
-	m := rateLine.FindAllStringSubmatch(nb.stdout(), -1)
-	if len(m) < 3 {
-		t.Fatalf("want at least 3 lines %q in the output, got %d:\n%s", "concept rate at λ=L: R (of N continuations)", len(m), nb.stdout())
+	m := scoreLine.FindAllStringSubmatch(nb.stdout(), -1)
+	if len(m) < 3 || !rateLine.MatchString(nb.stdout()) {
+		t.Fatalf("want lines %q and at least 3 lines %q in the output, got:\n%s",
+			"concept rate at λ=L: R (of N continuations)", "concept score at λ=L: S (classifier, mean of N)", nb.stdout())
 	}
-	var lambdas, rates []float64
-	noise := 1.0
+	const noise = 0.05
+	var lambdas, scores []float64
 	for _, s := range m {
 		l, _ := strconv.ParseFloat(s[1], 64)
 		r, _ := strconv.ParseFloat(s[2], 64)
-		n, _ := strconv.Atoi(s[3])
-		lambdas, rates = append(lambdas, l), append(rates, r)
-		noise = min(noise, 1/float64(max(n, 1)))
+		lambdas, scores = append(lambdas, l), append(scores, r)
 	}
-	t.Logf("concept rates by λ: %v → %v", lambdas, rates)
-	for i := 1; i < len(rates); i++ {
+	t.Logf("concept scores by λ: %v → %v", lambdas, scores)
+	for i := 1; i < len(scores); i++ {
 		if lambdas[i] <= lambdas[i-1] {
 			t.Errorf("λ not increasing: %v", lambdas)
 		}
-		if rates[i] < rates[i-1]-noise {
-			t.Errorf("concept rate falls from %.3f at λ=%g to %.3f at λ=%g", rates[i-1], lambdas[i-1], rates[i], lambdas[i])
+		if scores[i] < scores[i-1]-noise {
+			t.Errorf("concept score falls from %.3f at λ=%g to %.3f at λ=%g", scores[i-1], lambdas[i-1], scores[i], lambdas[i])
 		}
 	}
-	if last := len(rates) - 1; rates[last] <= rates[0] {
-		t.Errorf("concept rate %.3f at λ=%g does not exceed %.3f at λ=%g", rates[last], lambdas[last], rates[0], lambdas[0])
+	if last := len(scores) - 1; scores[last] <= scores[0] {
+		t.Errorf("concept score %.3f at λ=%g does not exceed %.3f at λ=%g", scores[last], lambdas[last], scores[0], lambdas[0])
 	}
 }
 

@@ -4,15 +4,22 @@
 // model "tiny", fits Linear-AcT and Mean-AcT for three concepts (each
 // concept's corpus sentences as target, other sentences as source, at
 // every layer norm), and prints sampled continuations of neutral prompts
-// at several strengths λ, with the measured concept rate (the share of
-// continuations that mention the concept) and the perplexity the
-// unsteered model assigns to them (the fluency check) beside each.
+// at several strengths λ, with the measured concept rate and score and
+// the perplexity the unsteered model assigns to them (the fluency check)
+// beside each.
 //
 //	go run ./cmd/actsh run recipes/demo.go           # in the actsh interpreter
 //	go run recipes/demo.go                           # or as a Go program
 //
-// Flags (after the file name): -concepts ship,war,food  -methods
-// linear_ot,mean_ot  -per-prompt 2  -seed 1  -plot sweep.png.
+// Flags (after the file name): -concepts food,family,money  -methods
+// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png.
+//
+// Two measures of the concept: the rate (share of continuations with a
+// word of the concept's lexicon) and the score (mean probability, by a
+// logistic-regression classifier trained on the concept's sentences
+// against the others, that a continuation is one of them). The embedded
+// model is small and rarely says a concept's name; the score sees its
+// words and register move towards the concept.
 package main
 
 import (
@@ -27,9 +34,9 @@ import (
 )
 
 func main() {
-	concepts := flag.String("concepts", "ship,war,food", "comma-separated concepts (shipped: "+strings.Join(demo.Concepts(), ", ")+")")
+	concepts := flag.String("concepts", "food,family,money", "comma-separated concepts (shipped: "+strings.Join(demo.Concepts(), ", ")+")")
 	methods := flag.String("methods", "linear_ot,mean_ot", "comma-separated fitting methods")
-	perPrompt := flag.Int("per-prompt", 2, "sampled continuations per prompt and strength")
+	perPrompt := flag.Int("per-prompt", 4, "sampled continuations per prompt and strength")
 	seed := flag.Uint64("seed", 1, "seed of the batched sampler")
 	plotPath := flag.String("plot", "", "also write a PNG of the sweep for the first concept to this file")
 	flag.Parse()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/actsh/actsh/act"
 	"github.com/actsh/actsh/engine"
@@ -70,6 +71,35 @@ func Lexicon(concept string) *concepts.Lexicon {
 // concept-induction experiments.
 func Rate(concept string, texts []string) float64 {
 	return concepts.Rate(Lexicon(concept), texts)
+}
+
+var classifiers sync.Map // concept → *concepts.Classifier
+
+// Classifier returns the concept's classifier: an L2-regularized logistic
+// regression on unigram and bigram presence features
+// (concepts.TrainClassifier) trained on the concept's data set, its 500
+// sentences against the 500 others. It is trained on first use
+// (deterministically: L-BFGS from zero weights) and kept.
+func Classifier(concept string) *concepts.Classifier {
+	if c, ok := classifiers.Load(concept); ok {
+		return c.(*concepts.Classifier)
+	}
+	ds := Dataset(concept)
+	c, err := concepts.TrainClassifier(concept, "none", ds.Subset(concept), ds.Subset("none"), concepts.TrainOptions{})
+	if err != nil {
+		fail("concept %q: %v", concept, err)
+	}
+	classifiers.Store(concept, c)
+	return c
+}
+
+// Score is the mean probability, by the concept's [Classifier], that a
+// text is one of the concept's sentences. Unlike [Rate], which needs one
+// of the lexicon's words, it also moves with the words and register that
+// come with the concept in the corpus, so it sees steering that a small
+// model expresses in its vocabulary before it says the concept's name.
+func Score(concept string, texts []string) float64 {
+	return concepts.Rate(Classifier(concept), texts)
 }
 
 // Prompts returns short neutral prompts for the demos: openings of the

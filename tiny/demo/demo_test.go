@@ -93,29 +93,31 @@ func TestPerplexity(t *testing.T) {
 	}
 }
 
-// TestDirection is the main job's claim at test size: for three concepts,
-// steering with Linear-AcT and with Mean-AcT at λ = 1 raises the concept
-// rate above the unsteered model's (the same prompts and seeds), and
-// Plot/Table render the result.
+// TestDirection is the main job's claim, with its settings: for its three
+// concepts, steering with Linear-AcT and with Mean-AcT at λ = 1 raises the
+// concept score (the classifier's mean probability over 32 sampled
+// continuations) above the unsteered model's, on the same prompts and
+// seed; and Plot/Table render the result. The lexicon's rate is not
+// checked: the small model rarely says a concept's name (README).
 func TestDirection(t *testing.T) {
 	if testing.Short() {
-		t.Skip("generates ~150 continuations")
+		t.Skip("generates ~300 continuations")
 	}
 	m := act.Load("tiny")
-	for i, c := range []string{"ship", "war", "food"} {
-		rows := demo.Sweep(m, demo.Options{Concept: c, Lambdas: []float64{0, 1}, PerPrompt: 2, MaxTokens: 20})
+	for i, c := range []string{"food", "family", "money"} {
+		rows := demo.Sweep(m, demo.Options{Concept: c, Lambdas: []float64{0, 1}})
 		if len(rows) != 4 {
 			t.Fatalf("%s: %d rows, want 4", c, len(rows))
 		}
 		for _, r := range rows {
-			if len(r.Texts) != 16 || math.IsNaN(r.PPL) || r.PPL <= 1 {
-				t.Errorf("%s %s λ=%g: %d texts, perplexity %v", c, r.Method, r.Lambda, len(r.Texts), r.PPL)
+			if len(r.Texts) != 32 || math.IsNaN(r.PPL) || r.PPL <= 1 || r.Score <= 0 || r.Score >= 1 {
+				t.Errorf("%s %s λ=%g: %d texts, perplexity %v, score %v", c, r.Method, r.Lambda, len(r.Texts), r.PPL, r.Score)
 			}
 		}
 		t.Logf("%s:\n%s", c, demo.Report(rows, "", false))
 		for _, k := range []int{1, 3} {
-			if rows[k].Rate <= rows[k-1].Rate {
-				t.Errorf("%s %s: concept rate %.3f at λ=1, not above %.3f at λ=0", c, rows[k].Method, rows[k].Rate, rows[k-1].Rate)
+			if rows[k].Score <= rows[k-1].Score {
+				t.Errorf("%s %s: concept score %.3f at λ=1, not above %.3f at λ=0", c, rows[k].Method, rows[k].Score, rows[k-1].Score)
 			}
 		}
 		if i > 0 {

@@ -29,7 +29,7 @@ type Options struct {
 	Lambdas   []float64 // strengths [0, 0.25, 0.5, 0.75, 1]
 	Points    string    // intervention points, a full-match pattern [DefaultPoints]
 	Prompts   []string  // prompts to continue [Prompts()]
-	PerPrompt int       // sampled continuations per prompt and strength [2]
+	PerPrompt int       // sampled continuations per prompt and strength [4]
 	MaxTokens int       // new tokens per continuation [24]
 	Temp      float64   // sampling temperature [0.9]
 	TopP      float64   // nucleus sampling [0.95]
@@ -54,7 +54,7 @@ func (o *Options) defaults() {
 		o.Prompts = Prompts()
 	}
 	if o.PerPrompt == 0 {
-		o.PerPrompt = 2
+		o.PerPrompt = 4
 	}
 	if o.MaxTokens == 0 {
 		o.MaxTokens = 24
@@ -81,6 +81,7 @@ type Row struct {
 	Method string
 	Lambda float64
 	Rate   float64  // concept rate of the continuations ([Rate])
+	Score  float64  // mean concept probability by the classifier ([Score])
 	PPL    float64  // their perplexity under the unsteered model ([Perplexity])
 	Texts  []string // the continuations, prompt by prompt
 }
@@ -168,16 +169,17 @@ func generate(m *act.Model, o Options, t *act.Transport, lambda float64) Row {
 	for i, c := range conts {
 		texts[i] = m.Decode(c)
 	}
-	return Row{Lambda: lambda, Rate: Rate(o.Concept, texts), PPL: Perplexity(m, prompts, conts), Texts: texts}
+	return Row{Lambda: lambda, Rate: Rate(o.Concept, texts), Score: Score(o.Concept, texts),
+		PPL: Perplexity(m, prompts, conts), Texts: texts}
 }
 
 // Report formats rows as a plain-text table, one line per row with its
 // first continuation (prompt included) when withSample is set.
 func Report(rows []Row, prompt string, withSample bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %5s %7s %8s\n", "method", "λ", "rate", "ppl")
+	fmt.Fprintf(&b, "%-10s %5s %7s %6s %7s\n", "method", "λ", "rate", "score", "ppl")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-10s %5.2f %6.1f%% %8.1f", r.Method, r.Lambda, 100*r.Rate, r.PPL)
+		fmt.Fprintf(&b, "%-10s %5.2f %6.1f%% %6.3f %7.1f", r.Method, r.Lambda, 100*r.Rate, r.Score, r.PPL)
 		if withSample && len(r.Texts) > 0 {
 			fmt.Fprintf(&b, "  %s", oneLine(prompt+r.Texts[0]))
 		}
@@ -192,21 +194,21 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // perplexity, first continuation), for notebooks.
 func Table(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("<table><tr><th>method</th><th>λ</th><th>concept rate</th><th>perplexity</th><th>first continuation</th></tr>\n")
+	b.WriteString("<table><tr><th>method</th><th>λ</th><th>concept rate</th><th>concept score</th><th>perplexity</th><th>first continuation</th></tr>\n")
 	for _, r := range rows {
 		first := ""
 		if len(r.Texts) > 0 {
 			first = oneLine(r.Texts[0])
 		}
-		fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%.1f%%</td><td>%.1f</td><td>%s</td></tr>\n",
-			html.EscapeString(r.Method), r.Lambda, 100*r.Rate, r.PPL, html.EscapeString(first))
+		fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%.1f%%</td><td>%.3f</td><td>%.1f</td><td>%s</td></tr>\n",
+			html.EscapeString(r.Method), r.Lambda, 100*r.Rate, r.Score, r.PPL, html.EscapeString(first))
 	}
 	b.WriteString("</table>")
 	return b.String()
 }
 
-// Plot draws the concept rate and the perplexity against λ, one line per
-// method, side by side, and returns the PNG bytes.
+// Plot draws the concept rate, the concept score and the perplexity
+// against λ, one line per method, side by side, and returns the PNG bytes.
 func Plot(rows []Row) []byte {
 	var methods []string
 	seen := map[string]bool{}
@@ -243,14 +245,16 @@ func Plot(rows []Row) []byte {
 		p.Add(plotter.NewGrid())
 		return p
 	}
-	rate := panel("concept rate", "% of continuations", func(r Row) float64 { return 100 * r.Rate })
+	rate := panel("concept rate (lexicon)", "% of continuations", func(r Row) float64 { return 100 * r.Rate })
+	score := panel("concept score (classifier)", "mean P(concept)", func(r Row) float64 { return r.Score })
 	ppl := panel("perplexity (unsteered model)", "perplexity", func(r Row) float64 { return r.PPL })
-	img := vgimg.New(vg.Points(760), vg.Points(300))
+	img := vgimg.New(vg.Points(1080), vg.Points(300))
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(20), PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
-	canvases := plot.Align([][]*plot.Plot{{rate, ppl}}, tiles, dc)
+	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Points(20), PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
+	canvases := plot.Align([][]*plot.Plot{{rate, score, ppl}}, tiles, dc)
 	rate.Draw(canvases[0][0])
-	ppl.Draw(canvases[0][1])
+	score.Draw(canvases[0][1])
+	ppl.Draw(canvases[0][2])
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		fail("Plot: %v", err)
