@@ -13,6 +13,7 @@ func init() {
 	Symbols["github.com/actsh/actsh/tiny/demo/demo"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ActAddPair":    reflect.ValueOf(demo.ActAddPair),
+		"Classifier":    reflect.ValueOf(demo.Classifier),
 		"Concepts":      reflect.ValueOf(demo.Concepts),
 		"Dataset":       reflect.ValueOf(demo.Dataset),
 		"DefaultPoints": reflect.ValueOf(constant.MakeFromLiteral("\".*ln_.*\"", token.STRING, 0)),
@@ -24,6 +25,7 @@ func init() {
 		"Rate":          reflect.ValueOf(demo.Rate),
 		"Report":        reflect.ValueOf(demo.Report),
 		"Responses":     reflect.ValueOf(demo.Responses),
+		"Score":         reflect.ValueOf(demo.Score),
 		"Sweep":         reflect.ValueOf(demo.Sweep),
 		"Table":         reflect.ValueOf(demo.Table),
 

@@ -97,7 +97,8 @@ func TestPerplexity(t *testing.T) {
 // concepts, steering with Linear-AcT and with Mean-AcT at λ = 1 raises the
 // concept score (the classifier's mean probability over 32 sampled
 // continuations) above the unsteered model's, on the same prompts and
-// seed; and Plot/Table render the result. The lexicon's rate is not
+// seed, while the perplexity stays under the README's bound; and
+// Plot/Table render the result. The lexicon's rate is not
 // checked: the small model rarely says a concept's name (README).
 func TestDirection(t *testing.T) {
 	if testing.Short() {
@@ -118,6 +119,12 @@ func TestDirection(t *testing.T) {
 		for _, k := range []int{1, 3} {
 			if rows[k].Score <= rows[k-1].Score {
 				t.Errorf("%s %s: concept score %.3f at λ=1, not above %.3f at λ=0", c, rows[k].Method, rows[k].Score, rows[k-1].Score)
+			}
+			// The README's fluency bound: at λ = 1 the unsteered model's
+			// perplexity on the continuations stays under twice its
+			// perplexity on its own (measured: at most 1.8×).
+			if rows[k].PPL >= 2*rows[k-1].PPL {
+				t.Errorf("%s %s: perplexity %.1f at λ=1, not under 2 × %.1f at λ=0", c, rows[k].Method, rows[k].PPL, rows[k-1].PPL)
 			}
 		}
 		if i > 0 {
