@@ -87,6 +87,23 @@ func TestRunMatchesGoRun(t *testing.T) {
 	}
 }
 
+// TestMainJob runs the README's main job, recipes/demo.go, the way the
+// quick start does (`actsh run`), at a reduced size (one concept, one
+// method, one continuation per prompt), and its bad-input path.
+func TestMainJob(t *testing.T) {
+	out, stderr, code := runActsh(t, "", "run", "../recipes/demo.go", "-concepts", "money", "-methods", "mean_ot", "-per-prompt", "1")
+	if code != 0 {
+		t.Fatalf("actsh run recipes/demo.go: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, `== concept "money": 8 continuations per row`) || strings.Count(out, "\nmean_ot ") != 5 || !strings.Contains(out, "done in") {
+		t.Errorf("main job output lacks its header, 5 mean_ot rows or the end line:\n%s", out)
+	}
+	_, stderr, code = runActsh(t, "", "run", "../recipes/demo.go", "-concepts", "unicorn")
+	if code != 1 || !strings.Contains(stderr, `unknown concept "unicorn"`) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
+		t.Errorf("unknown concept: exit %d, stderr %q; want 1 and one line naming it", code, stderr)
+	}
+}
+
 // TestExitCodes checks the exit status and the one-line error of actsh for
 // scripts that succeed, fail and panic, and for usage errors.
 func TestExitCodes(t *testing.T) {

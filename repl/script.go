@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -28,10 +29,21 @@ func RunFile(path string, args []string, stdout, stderr io.Writer) error {
 }
 
 // RunProgram runs the source of a Go program; args becomes os.Args.
+// The standard library's flag package is compiled code reading the
+// process's os.Args and flag.CommandLine, so both are set for the
+// program's run (and restored after): a script's flag.Parse sees its own
+// arguments, as under go run.
 func RunProgram(src string, args []string, stdout, stderr io.Writer) (err error) {
 	in, err := newInterpreter(stdout, stderr, args)
 	if err != nil {
 		return err
+	}
+	if len(args) > 0 {
+		oldArgs, oldFlags := os.Args, flag.CommandLine
+		os.Args = args
+		flag.CommandLine = flag.NewFlagSet(args[0], flag.ExitOnError)
+		flag.CommandLine.SetOutput(stderr)
+		defer func() { os.Args, flag.CommandLine = oldArgs, oldFlags }()
 	}
 	defer func() {
 		if p := recover(); p != nil {
