@@ -6,8 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/actsh/actsh/internal/fixture"
 	"go/build"
-	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -342,27 +342,12 @@ func countPNG(t *testing.T, nb *notebook) int {
 			if r := img.Bounds(); r.Dx() < 300 || r.Dy() < 200 {
 				t.Errorf("cell %d: PNG is %dx%d, want at least 300x200", i, r.Dx(), r.Dy())
 			}
-			if k := colours(img, 16); k < 16 {
+			if k := fixture.Colours(img, 16); k < 16 {
 				t.Errorf("cell %d: PNG has %d colours, want at least 16 (a blank plot?)", i, k)
 			}
 		}
 	}
 	return n
-}
-
-func colours(img image.Image, enough int) int {
-	seen := map[[4]uint32]bool{}
-	r := img.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c0, c1, c2, c3 := img.At(x, y).RGBA()
-			seen[[4]uint32{c0, c1, c2, c3}] = true
-			if len(seen) >= enough {
-				return len(seen)
-			}
-		}
-	}
-	return len(seen)
 }
 
 func countTables(nb *notebook) int {

@@ -14,10 +14,4 @@ var concepts embed.FS
 // "<concept>.json" (json-subsets {"<concept>": [...], "none": [...]}) and
 // "<concept>.lexicon.json", the religion register pair and its classifier,
 // and summary.json. Package tiny/demo reads them; see tiny/data/README.md.
-func ConceptFiles() fs.FS {
-	sub, err := fs.Sub(concepts, "data/concepts")
-	if err != nil { // cannot happen: the path is a literal of this package
-		panic(err)
-	}
-	return sub
-}
+func ConceptFiles() fs.FS { return sub(concepts, "data/concepts") }

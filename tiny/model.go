@@ -21,12 +21,15 @@ var model embed.FS
 // Files returns the embedded model as a read-only Hugging Face folder:
 // config.json, generation_config.json, model.safetensors, tokenizer.json
 // and tokenizer_config.json.
-func Files() fs.FS {
-	sub, err := fs.Sub(model, "data/model")
-	if err != nil { // cannot happen: the path is a literal of this package
+func Files() fs.FS { return sub(model, "data/model") }
+
+// sub returns the embedded folder dir of fsys.
+func sub(fsys fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(fsys, dir)
+	if err != nil { // cannot happen: dir is a literal of this package
 		panic(err)
 	}
-	return sub
+	return s
 }
 
 // Export writes the embedded model to the folder dir (created; it must not

@@ -2,7 +2,7 @@ package view_test
 
 import (
 	"bytes"
-	"image"
+	fx "github.com/actsh/actsh/internal/fixture"
 	"image/png"
 	"math/rand/v2"
 	"slices"
@@ -44,24 +44,9 @@ func checkPNG(t *testing.T, b []byte, minW, minH int) {
 	if r.Dx() < minW || r.Dy() < minH {
 		t.Errorf("PNG is %dx%d, want at least %dx%d", r.Dx(), r.Dy(), minW, minH)
 	}
-	if n := colours(img, 10); n < 10 {
+	if n := fx.Colours(img, 10); n < 10 {
 		t.Errorf("PNG has %d colours, want at least 10", n)
 	}
-}
-
-func colours(img image.Image, enough int) int {
-	seen := map[[4]uint32]bool{}
-	r := img.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c0, c1, c2, c3 := img.At(x, y).RGBA()
-			seen[[4]uint32{c0, c1, c2, c3}] = true
-			if len(seen) >= enough {
-				return len(seen)
-			}
-		}
-	}
-	return len(seen)
 }
 
 func TestPlots(t *testing.T) {

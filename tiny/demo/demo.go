@@ -46,24 +46,43 @@ func read(concept, suffix string) []byte {
 // corpus sentences that mention the concept and subset "none" 500 that do
 // not (drawn with a fixed seed from the training split).
 func Dataset(concept string) *act.Dataset {
-	var subsets map[string][]string
-	if err := json.Unmarshal(read(concept, ".json"), &subsets); err != nil {
-		fail("concept %q: %v", concept, err)
-	}
-	if len(subsets[concept]) == 0 || len(subsets["none"]) == 0 {
-		fail("concept %q: data set lacks the %q or \"none\" subset", concept, concept)
-	}
+	subsets := load(&datasets, concept, func() map[string][]string {
+		var subsets map[string][]string
+		if err := json.Unmarshal(read(concept, ".json"), &subsets); err != nil {
+			fail("concept %q: %v", concept, err)
+		}
+		if len(subsets[concept]) == 0 || len(subsets["none"]) == 0 {
+			fail("concept %q: data set lacks the %q or \"none\" subset", concept, concept)
+		}
+		return subsets
+	})
 	return act.Texts(concept, subsets[concept]).Add("none", subsets["none"]...)
+}
+
+// The parsed concept files and trained classifiers, by concept: each is
+// read or trained once per process.
+var datasets, lexicons, classifiers sync.Map
+
+// load returns the value cached under concept in m, building it on first
+// use.
+func load[T any](m *sync.Map, concept string, build func() T) T {
+	if v, ok := m.Load(concept); ok {
+		return v.(T)
+	}
+	v, _ := m.LoadOrStore(concept, build())
+	return v.(T)
 }
 
 // Lexicon returns the concept's word list (WordNet lemmas of the concept's
 // senses and their hyponyms), which decides whether a text mentions it.
 func Lexicon(concept string) *concepts.Lexicon {
-	l, err := concepts.ParseLexicon(read(concept, ".lexicon.json"))
-	if err != nil {
-		fail("concept %q: lexicon: %v", concept, err)
-	}
-	return l
+	return load(&lexicons, concept, func() *concepts.Lexicon {
+		l, err := concepts.ParseLexicon(read(concept, ".lexicon.json"))
+		if err != nil {
+			fail("concept %q: lexicon: %v", concept, err)
+		}
+		return l
+	})
 }
 
 // Rate is the concept rate of texts: the share that mention the concept
@@ -73,24 +92,20 @@ func Rate(concept string, texts []string) float64 {
 	return concepts.Rate(Lexicon(concept), texts)
 }
 
-var classifiers sync.Map // concept → *concepts.Classifier
-
 // Classifier returns the concept's classifier: an L2-regularized logistic
 // regression on unigram and bigram presence features
 // (concepts.TrainClassifier) trained on the concept's data set, its 500
 // sentences against the 500 others. It is trained on first use
 // (deterministically: L-BFGS from zero weights) and kept.
 func Classifier(concept string) *concepts.Classifier {
-	if c, ok := classifiers.Load(concept); ok {
-		return c.(*concepts.Classifier)
-	}
-	ds := Dataset(concept)
-	c, err := concepts.TrainClassifier(concept, "none", ds.Subset(concept), ds.Subset("none"), concepts.TrainOptions{})
-	if err != nil {
-		fail("concept %q: %v", concept, err)
-	}
-	classifiers.Store(concept, c)
-	return c
+	return load(&classifiers, concept, func() *concepts.Classifier {
+		ds := Dataset(concept)
+		c, err := concepts.TrainClassifier(concept, "none", ds.Subset(concept), ds.Subset("none"), concepts.TrainOptions{})
+		if err != nil {
+			fail("concept %q: %v", concept, err)
+		}
+		return c
+	})
 }
 
 // Score is the mean probability, by the concept's [Classifier], that a
