@@ -13,6 +13,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego" // the pure-Go backend, always available
+
+	"github.com/actsh/actsh/internal/simdot"
 )
 
 var (
@@ -154,7 +156,7 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 		if c.name != "go" {
 			desc = ": " + b.Description() // XLA: the plugin, its PJRT C API version and the devices
 		}
-		fmt.Fprintf(w, "actsh: backend %s (%s)%s\n", c.name, c.why, desc)
+		fmt.Fprintf(w, "actsh: backend %s (%s)%s%s\n", c.name, c.why, desc, vectorised(c.config))
 		return b, c.name, nil
 	}
 	msg := err.Error()
@@ -164,12 +166,25 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 	if !c.fallback {
 		return nil, "", fmt.Errorf("engine: backend %s (%s): %s", c.name, c.why, msg)
 	}
-	fmt.Fprintf(w, "actsh: %s (%s) unavailable: %s; using the pure-Go backend\n", c.name, c.why, msg)
+	fmt.Fprintf(w, "actsh: %s (%s) unavailable: %s; using the pure-Go backend%s\n", c.name, c.why, msg, vectorised("go"))
 	b, err = newBackend("go")
 	if err != nil {
 		return nil, "", fmt.Errorf("engine: backend \"go\": %w", err)
 	}
 	return b, "go", nil
+}
+
+// vectorised installs the AVX-512 matrix-product kernel for the pure-Go
+// backend (package simdot: builds with GOEXPERIMENT=simd on amd64) and
+// returns the words the announcement adds when it is installed.
+func vectorised(config string) string {
+	if config != "go" && !strings.HasPrefix(config, "go:") {
+		return ""
+	}
+	if what, ok := simdot.Install(); ok {
+		return "; " + what
+	}
+	return ""
 }
 
 func newBackend(config string) (b backends.Backend, err error) {
