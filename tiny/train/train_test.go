@@ -74,22 +74,53 @@ func TestLossDecreases(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	run := func(seed uint64) float64 {
-		o := tinyOpts(5)
+	run := func(seed uint64, steps int) (float64, string) {
+		o := tinyOpts(steps)
 		o.Seed = seed
-		p, err := newTrainer(t, o).Run(context.Background(), stream(2000), stream(400))
+		tr := newTrainer(t, o)
+		p, err := tr.Run(context.Background(), stream(2000), stream(400))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return p.Loss
+		dir := filepath.Join(t.TempDir(), "model")
+		if err := tr.Save(dir, ""); err != nil {
+			t.Fatal(err)
+		}
+		return p.Loss, dir
 	}
-	a, b, c := run(1), run(1), run(2)
-	// Same seed, same backend: bit-identical.
+	a, dirA := run(1, 5)
+	b, dirB := run(1, 5)
+	c, dirC := run(2, 5)
+	_, dirD := run(1, 6)
+	// Same seed, same backend: bit-identical, loss and weights (the check
+	// recipes/tiny_train.go -compare makes of a rebuild of the shipped model).
 	if a != b {
 		t.Errorf("seed 1 gave losses %v and %v", a, b)
 	}
+	if d, err := CompareWeights(dirA, dirB); err != nil || !d.Identical() || d.Values != tinyOpts(5).Model.NumParams() {
+		t.Errorf("seed 1 twice: %v, %v (want bit-identical, %d values)", d, err, tinyOpts(5).Model.NumParams())
+	}
 	if a == c {
 		t.Errorf("seeds 1 and 2 both gave loss %v", a)
+	}
+	for _, dir := range []string{dirC, dirD} {
+		d, err := CompareWeights(dirA, dir)
+		if err != nil || d.Identical() || d.MaxAbs == 0 || d.MaxTensor == "" {
+			t.Errorf("seed 1 vs %s: %v, %v (want differing weights)", dir, d, err)
+		}
+	}
+	o := tinyOpts(1)
+	o.Model.Embd *= 2
+	tr := newTrainer(t, o)
+	wide := filepath.Join(t.TempDir(), "wide")
+	if err := tr.Save(wide, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CompareWeights(dirA, wide); err == nil || !strings.Contains(err.Error(), "has shape") {
+		t.Errorf("different widths: %v, want a shape error", err)
+	}
+	if _, err := CompareWeights(dirA, t.TempDir()); err == nil {
+		t.Error("comparing with an empty folder: no error")
 	}
 }
 
