@@ -363,20 +363,20 @@ func countTables(nb *notebook) int {
 }
 
 var (
-	rateLine  = regexp.MustCompile(`concept rate at λ=([0-9.]+): ([0-9.]+) \(of ([0-9]+) continuations\)`)
-	scoreLine = regexp.MustCompile(`concept score at λ=([0-9.]+): ([0-9.]+) \(classifier, mean of ([0-9]+)\)`)
+	rateLine  = regexp.MustCompile(`mentions at λ=([0-9.]+): ([0-9.]+) \(of ([0-9]+) continuations\)`)
+	scoreLine = regexp.MustCompile(`concept presence at λ=([0-9.]+): ([0-9.]+) \(judge, mean of ([0-9]+)\)`)
 )
 
-// checkRates checks the quickstart's claim: the concept score (the
+// checkRates checks the quickstart's claim: the concept presence (the
 // classifier's mean probability) at the largest λ exceeds the score at
 // λ = 0, and no step down is larger than 0.05 (sampling noise of a mean of
-// ~32 probabilities). The lexicon's concept rate is printed too but not
+// ~32 probabilities). The lexicon mentions are printed too but not
 // checked: the small embedded model rarely says the concept's name.
 func checkRates(t *testing.T, nb *notebook) {
 	m := scoreLine.FindAllStringSubmatch(nb.stdout(), -1)
 	if len(m) < 3 || !rateLine.MatchString(nb.stdout()) {
 		t.Fatalf("want lines %q and at least 3 lines %q in the output, got:\n%s",
-			"concept rate at λ=L: R (of N continuations)", "concept score at λ=L: S (classifier, mean of N)", nb.stdout())
+			"mentions at λ=L: R (of N continuations)", "concept presence at λ=L: S (judge, mean of N)", nb.stdout())
 	}
 	const noise = 0.05
 	var lambdas, scores []float64
@@ -385,17 +385,17 @@ func checkRates(t *testing.T, nb *notebook) {
 		r, _ := strconv.ParseFloat(s[2], 64)
 		lambdas, scores = append(lambdas, l), append(scores, r)
 	}
-	t.Logf("concept scores by λ: %v → %v", lambdas, scores)
+	t.Logf("concept presence by λ: %v → %v", lambdas, scores)
 	for i := 1; i < len(scores); i++ {
 		if lambdas[i] <= lambdas[i-1] {
 			t.Errorf("λ not increasing: %v", lambdas)
 		}
 		if scores[i] < scores[i-1]-noise {
-			t.Errorf("concept score falls from %.3f at λ=%g to %.3f at λ=%g", scores[i-1], lambdas[i-1], scores[i], lambdas[i])
+			t.Errorf("concept presence falls from %.3f at λ=%g to %.3f at λ=%g", scores[i-1], lambdas[i-1], scores[i], lambdas[i])
 		}
 	}
 	if last := len(scores) - 1; scores[last] <= scores[0] {
-		t.Errorf("concept score %.3f at λ=%g does not exceed %.3f at λ=%g", scores[last], lambdas[last], scores[0], lambdas[0])
+		t.Errorf("concept presence %.3f at λ=%g does not exceed %.3f at λ=%g", scores[last], lambdas[last], scores[0], lambdas[0])
 	}
 }
 

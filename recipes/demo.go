@@ -4,9 +4,9 @@
 // model "tiny", fits Linear-AcT and Mean-AcT for three concepts (each
 // concept's corpus sentences as target, other sentences as source, at
 // every layer norm), and prints sampled continuations of neutral prompts
-// at several strengths λ, with the measured concept rate and score and
-// the perplexity the unsteered model assigns to them (the fluency check)
-// beside each.
+// at several strengths λ, with the concept's measured presence and
+// mentions and the perplexity the unsteered model assigns to them (the
+// fluency check) beside each.
 //
 //	go run ./cmd/actsh run recipes/demo.go           # in the actsh interpreter
 //	go run recipes/demo.go                           # or as a Go program
@@ -14,12 +14,13 @@
 // Flags (after the file name): -concepts food,family,money  -methods
 // linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png.
 //
-// Two measures of the concept: the rate (share of continuations with a
-// word of the concept's lexicon) and the score (mean probability, by a
+// Two measures of the concept: its presence, measured as the AcT paper
+// does by a judge (ml-act asks Llama-3-8B-Instruct; here the judge is a
 // logistic-regression classifier trained on the concept's sentences
-// against the others, that a continuation is one of them). The embedded
-// model is small and rarely says a concept's name; the score sees its
-// words and register move towards the concept.
+// against the others, and presence is its mean probability), and its
+// mentions (share of continuations with a word of the concept's lexicon).
+// The embedded model is small and rarely names a concept; the judge sees
+// its words and register move towards it.
 package main
 
 import (

@@ -11,9 +11,10 @@
 // as "Brown tags it mostly as a noun", agrees), minus a short exclusion
 // list. [Lexicon.Matches] finds its words in a text over [Words], with
 // plurals and multi-word phrases; [Lexicon.Present] says whether any is
-// there. The concept rate of a set of generations, as in the AcT paper's
-// concept-induction experiments, is [Rate] over a lexicon: the share of
-// texts that mention the concept.
+// there. [Rate] over a lexicon is the share of texts that name the
+// concept; over a [Classifier] it is the mean probability the classifier
+// gives, the judge-style presence measure of the AcT paper's concept
+// induction (where ml-act asks an instruction-tuned LLM).
 //
 // # Datasets
 //

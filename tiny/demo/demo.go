@@ -85,9 +85,9 @@ func Lexicon(concept string) *concepts.Lexicon {
 	})
 }
 
-// Rate is the concept rate of texts: the share that mention the concept
-// (any word of its lexicon, plurals included), as in the AcT paper's
-// concept-induction experiments.
+// Rate is the mention rate of texts: the share that name the concept (any
+// word of its lexicon, plurals included). It is stricter than the paper's
+// measure ([Score]): a text can be about food without naming a food.
 func Rate(concept string, texts []string) float64 {
 	return concepts.Rate(Lexicon(concept), texts)
 }
@@ -108,11 +108,14 @@ func Classifier(concept string) *concepts.Classifier {
 	})
 }
 
-// Score is the mean probability, by the concept's [Classifier], that a
-// text is one of the concept's sentences. Unlike [Rate], which needs one
-// of the lexicon's words, it also moves with the words and register that
-// come with the concept in the corpus, so it sees steering that a small
-// model expresses in its vocabulary before it says the concept's name.
+// Score is the concept's presence in texts: the mean probability, by the
+// concept's [Classifier], that a text is one of the concept's sentences.
+// It plays the part of the judge in the AcT paper's concept induction
+// (ml-act's zero-shot evaluation: the probability that Llama-3-8B-Instruct
+// answers "yes" to whether the text is about the concept), with a judge
+// we train ourselves. Unlike [Rate], which needs one of the lexicon's
+// words, it also moves with the words and register that come with the
+// concept in the corpus.
 func Score(concept string, texts []string) float64 {
 	return concepts.Rate(Classifier(concept), texts)
 }

@@ -38,10 +38,10 @@ func TestShipped(t *testing.T) {
 		// The data set is built from the lexicon: every concept sentence
 		// mentions it and no other sentence does.
 		if r := demo.Rate(c, ds.Subset(c)); r != 1 {
-			t.Errorf("%s: concept rate of its own sentences %.3f, want 1", c, r)
+			t.Errorf("%s: mention rate of its own sentences %.3f, want 1", c, r)
 		}
 		if r := demo.Rate(c, ds.Subset("none")); r != 0 {
-			t.Errorf("%s: concept rate of the other sentences %.3f, want 0", c, r)
+			t.Errorf("%s: mention rate of the other sentences %.3f, want 0", c, r)
 		}
 	}
 	if msg := panics(func() { demo.Dataset("unicorn") }); !strings.Contains(msg, `unknown concept "unicorn" (shipped: `) {
@@ -95,11 +95,11 @@ func TestPerplexity(t *testing.T) {
 
 // TestDirection is the main job's claim, with its settings: for its three
 // concepts, steering with Linear-AcT and with Mean-AcT at λ = 1 raises the
-// concept score (the classifier's mean probability over 32 sampled
-// continuations) above the unsteered model's, on the same prompts and
-// seed, while the perplexity stays under the README's bound; and
-// Plot/Table render the result. The lexicon's rate is not
-// checked: the small model rarely says a concept's name (README).
+// concept's presence (the judge classifier's mean probability over 32
+// sampled continuations) above the unsteered model's, on the same prompts
+// and seed, while the perplexity stays under the README's bound; and
+// Plot/Table render the result. The lexicon mentions are not checked:
+// the small model rarely names a concept (README).
 func TestDirection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates ~300 continuations")
@@ -112,13 +112,13 @@ func TestDirection(t *testing.T) {
 		}
 		for _, r := range rows {
 			if len(r.Texts) != 32 || math.IsNaN(r.PPL) || r.PPL <= 1 || r.Score <= 0 || r.Score >= 1 {
-				t.Errorf("%s %s λ=%g: %d texts, perplexity %v, score %v", c, r.Method, r.Lambda, len(r.Texts), r.PPL, r.Score)
+				t.Errorf("%s %s λ=%g: %d texts, perplexity %v, presence %v", c, r.Method, r.Lambda, len(r.Texts), r.PPL, r.Score)
 			}
 		}
 		t.Logf("%s:\n%s", c, demo.Report(rows, "", false))
 		for _, k := range []int{1, 3} {
 			if rows[k].Score <= rows[k-1].Score {
-				t.Errorf("%s %s: concept score %.3f at λ=1, not above %.3f at λ=0", c, rows[k].Method, rows[k].Score, rows[k-1].Score)
+				t.Errorf("%s %s: concept presence %.3f at λ=1, not above %.3f at λ=0", c, rows[k].Method, rows[k].Score, rows[k-1].Score)
 			}
 			// The README's fluency bound: at λ = 1 the unsteered model's
 			// perplexity on the continuations stays under twice its

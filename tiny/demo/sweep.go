@@ -80,8 +80,8 @@ func (o *Options) defaults() {
 type Row struct {
 	Method string
 	Lambda float64
-	Rate   float64  // concept rate of the continuations ([Rate])
-	Score  float64  // mean concept probability by the classifier ([Score])
+	Rate   float64  // share of continuations naming the concept ([Rate])
+	Score  float64  // concept presence: mean probability by the judge classifier ([Score])
 	PPL    float64  // their perplexity under the unsteered model ([Perplexity])
 	Texts  []string // the continuations, prompt by prompt
 }
@@ -123,7 +123,7 @@ func Fit(m *act.Model, concept, method string, r *act.Responses) *act.Transport 
 
 // Sweep fits each method for the concept (on one set of responses, see
 // [Responses]) and generates sampled continuations of the prompts at each
-// strength, measuring the concept rate and the unsteered model's
+// strength, measuring the concept's presence and mentions and the unsteered model's
 // perplexity. Every cell uses the same seeds, and λ = 0 (the unsteered
 // model) is generated once and shared.
 func Sweep(m *act.Model, o Options) []Row {
@@ -177,9 +177,9 @@ func generate(m *act.Model, o Options, t *act.Transport, lambda float64) Row {
 // first continuation (prompt included) when withSample is set.
 func Report(rows []Row, prompt string, withSample bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %5s %7s %6s %7s\n", "method", "λ", "rate", "score", "ppl")
+	fmt.Fprintf(&b, "%-10s %5s %8s %8s %7s\n", "method", "λ", "presence", "mentions", "ppl")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-10s %5.2f %6.1f%% %6.3f %7.1f", r.Method, r.Lambda, 100*r.Rate, r.Score, r.PPL)
+		fmt.Fprintf(&b, "%-10s %5.2f %8.3f %7.1f%% %7.1f", r.Method, r.Lambda, r.Score, 100*r.Rate, r.PPL)
 		if withSample && len(r.Texts) > 0 {
 			fmt.Fprintf(&b, "  %s", oneLine(prompt+r.Texts[0]))
 		}
@@ -190,24 +190,24 @@ func Report(rows []Row, prompt string, withSample bool) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// Table formats rows as an HTML table (method, λ, concept rate,
-// perplexity, first continuation), for notebooks.
+// Table formats rows as an HTML table (method, λ, concept presence,
+// mentions, perplexity, first continuation), for notebooks.
 func Table(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("<table><tr><th>method</th><th>λ</th><th>concept rate</th><th>concept score</th><th>perplexity</th><th>first continuation</th></tr>\n")
+	b.WriteString("<table><tr><th>method</th><th>λ</th><th>concept presence</th><th>mentions</th><th>perplexity</th><th>first continuation</th></tr>\n")
 	for _, r := range rows {
 		first := ""
 		if len(r.Texts) > 0 {
 			first = oneLine(r.Texts[0])
 		}
-		fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%.1f%%</td><td>%.3f</td><td>%.1f</td><td>%s</td></tr>\n",
-			html.EscapeString(r.Method), r.Lambda, 100*r.Rate, r.Score, r.PPL, html.EscapeString(first))
+		fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%.3f</td><td>%.1f%%</td><td>%.1f</td><td>%s</td></tr>\n",
+			html.EscapeString(r.Method), r.Lambda, r.Score, 100*r.Rate, r.PPL, html.EscapeString(first))
 	}
 	b.WriteString("</table>")
 	return b.String()
 }
 
-// Plot draws the concept rate, the concept score and the perplexity
+// Plot draws the concept's presence, its mentions and the perplexity
 // against λ, one line per method, side by side, and returns the PNG bytes.
 func Plot(rows []Row) []byte {
 	var methods []string
@@ -245,15 +245,15 @@ func Plot(rows []Row) []byte {
 		p.Add(plotter.NewGrid())
 		return p
 	}
-	rate := panel("concept rate (lexicon)", "% of continuations", func(r Row) float64 { return 100 * r.Rate })
-	score := panel("concept score (classifier)", "mean P(concept)", func(r Row) float64 { return r.Score })
+	score := panel("concept presence (judge)", "mean P(concept)", func(r Row) float64 { return r.Score })
+	rate := panel("concept mentions (lexicon)", "% of continuations", func(r Row) float64 { return 100 * r.Rate })
 	ppl := panel("perplexity (unsteered model)", "perplexity", func(r Row) float64 { return r.PPL })
 	img := vgimg.New(vg.Points(1080), vg.Points(300))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Points(20), PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
-	canvases := plot.Align([][]*plot.Plot{{rate, score, ppl}}, tiles, dc)
-	rate.Draw(canvases[0][0])
-	score.Draw(canvases[0][1])
+	canvases := plot.Align([][]*plot.Plot{{score, rate, ppl}}, tiles, dc)
+	score.Draw(canvases[0][0])
+	rate.Draw(canvases[0][1])
 	ppl.Draw(canvases[0][2])
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
