@@ -19,7 +19,9 @@
 //
 // simplego has no public hook for its kernels: Install reaches its
 // unexported kernel table with go:linkname, which ties this package to
-// the GoMLX version in go.mod (v0.26.0). The package's tests check the
-// kernel against a float64 reference and a whole simplego DotGeneral
-// against the scalar result, and fail if an upgrade moves the table.
+// the GoMLX version in go.mod (v0.26.0): if an upgrade renames the table,
+// SIMD builds fail to link; if it changes the kernel's types, Install
+// refuses and says why. The package's test runs simplego DotGenerals
+// through whichever kernel is installed against a float64 reference, and
+// fails if the kernel this build and CPU should have is not installed.
 package simdot

@@ -56,9 +56,14 @@ func blockDim() int { return 1 << simplego.DotGeneralTargetBlockLog2Dim[dtypes.F
 // that builds [kernel].
 func replace() error {
 	old := reflect.TypeOf(kernelTable.Map[dtypes.Float32])
+	buf := reflect.TypeFor[*simplego.Buffer]()
 	if old.Kind() != reflect.Func || old.NumIn() != 4 || old.NumOut() != 1 ||
-		old.Out(0).Kind() != reflect.Func || !reflect.TypeOf(kernel(nil, nil, nil, 16)).ConvertibleTo(old.Out(0)) {
+		old.In(0) != buf || old.In(1) != buf || old.In(2) != buf || old.In(3).Kind() != reflect.Int ||
+		!reflect.TypeOf(kernel(nil, nil, nil, 16)).ConvertibleTo(old.Out(0)) {
 		return fmt.Errorf("simplego's kernel builder has an unexpected type %s", old)
+	}
+	if f, ok := buf.Elem().FieldByName("flat"); !ok || f.Type.Kind() != reflect.Interface {
+		return fmt.Errorf("simplego.Buffer has no field flat holding its values")
 	}
 	if b := blockDim(); b%16 != 0 {
 		return fmt.Errorf("simplego's float32 block is %d wide; the kernel handles multiples of 16", b)
