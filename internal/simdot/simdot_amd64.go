@@ -157,12 +157,16 @@ func mul(a, t, c []float32, b int) {
 func available() bool { return archsimd.X86.AVX512() && asyncPreemptOff() }
 
 // asyncPreemptOff reports whether the process runs with GODEBUG
-// asyncpreemptoff=1. In GOEXPERIMENT=simd builds of Go 1.26, a goroutine
-// preempted by signal gets its vector registers restored with 512-bit
-// moves, which leaves the upper halves dirty: a long SSE loop preempted
-// once (simplego's Exp over a big tensor) then runs about 20 times slower,
-// which costs more than the kernel gains (measured: a training step of
-// the embedded model 2.1× faster with the setting, about 3× slower without).
+// asyncpreemptoff=1. Without it, in GOEXPERIMENT=simd builds of Go 1.26
+// on an AVX-512 CPU, simplego's Exp (math.Exp, legacy SSE code) ran about
+// 100 times slower (profile of 15 training steps: 81 s in math.Exp
+// against 0.8 s with the setting), which costs far more than the kernel
+// gains: a training step was about 3× slower than the scalar build's
+// instead of 2× faster. Clearing the upper vector state after every
+// kernel call did not help and turning off signal-based preemption did,
+// so our reading is that resuming a preempted goroutine restores its
+// vector registers with 512-bit moves and leaves them dirty for the SSE
+// code that follows.
 func asyncPreemptOff() bool {
 	on := false
 	for _, kv := range strings.Split(os.Getenv("GODEBUG"), ",") {
