@@ -44,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/actsh/actsh/engine"
@@ -141,9 +142,12 @@ func main() {
 		log.Fatalf("tiny_train: %v", err)
 	}
 	_, backend, _ := engine.Backend()
-	kernel, _ := simdot.Install()
-	fmt.Printf("model: %d layers, %d wide, %d heads, %d positions, vocab %d: %d parameters; backend %s (%s)\n",
-		cfg.Layers, cfg.Embd, cfg.Heads, cfg.Positions, cfg.Vocab, cfg.NumParams(), backend, kernel)
+	if backend == "go" || strings.HasPrefix(backend, "go:") {
+		kernel, _ := simdot.Install() // engine.Backend installed it if it can; this says which runs
+		backend += " (" + kernel + ")"
+	}
+	fmt.Printf("model: %d layers, %d wide, %d heads, %d positions, vocab %d: %d parameters; backend %s\n",
+		cfg.Layers, cfg.Embd, cfg.Heads, cfg.Positions, cfg.Vocab, cfg.NumParams(), backend)
 	fmt.Printf("run: %d steps × %d × %d = %d tokens (%.2f epochs)\n", *steps, *batch, *positions,
 		*steps**batch**positions, float64(*steps**batch**positions)/float64(len(trainIDs)))
 
