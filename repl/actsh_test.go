@@ -245,15 +245,19 @@ func TestTerminal(t *testing.T) {
 	p.expect("\"hi\"")
 	p.expect("act> ")
 
+	// The terminal echoes every input (readline redraws the prompt and
+	// the line at each key), so what a step waits for must not appear in
+	// the input itself: the markers below are printed from two halves.
+
 	// Ctrl-C during a computation that watches act's context.
-	p.send("fmt.Println(\"looping\"); for Context().Err() == nil {}\r")
+	p.send("fmt.Println(\"loop\" + \"ing\"); for Context().Err() == nil {}\r")
 	p.expect("looping")
 	p.send("\x03")
 	p.expect("interrupted\r\n") // the computation stopped
 	p.expect("act> ")
 	// Ctrl-C during one that does not: the session goes on in a fresh
 	// interpreter with its variables.
-	p.send("fmt.Println(\"spinning\"); for {}\r")
+	p.send("fmt.Println(\"spin\" + \"ning\"); for {}\r")
 	p.expect("spinning")
 	p.send("\x03")
 	p.expect("does not watch for interrupts")
@@ -269,10 +273,10 @@ func TestTerminal(t *testing.T) {
 		p.expect("act> ")
 		// Warm up first (backend start, compilation), so that Ctrl-C lands
 		// inside a generation rather than before the first one.
-		p.send("len(m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40)))\r")
-		p.expect("40")
+		p.send("fmt.Println(\"warm\" + \"ed\", len(m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40))))\r")
+		p.expect("warmed 40")
 		p.expect("act> ")
-		p.send("fmt.Println(\"generating\"); for { m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40)) }\r")
+		p.send("fmt.Println(\"gener\" + \"ating\"); for { m.GenerateIDs([]int{1, 2, 3}, nil, 0, MaxTokens(40)) }\r")
 		p.expect("generating")
 		p.send("\x03")
 		p.expect("interrupted\r\n")
