@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/actsh/actsh/internal/fixture"
 	"go/build"
 	"image/png"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/actsh/actsh/internal/fixture"
 
 	// The notebooks import these packages from the working tree. Linking
 	// them into the test makes a change to them invalidate go test's cached

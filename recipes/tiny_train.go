@@ -14,7 +14,7 @@
 // pure-Go backend with its ops run one after another ("go:ops_sequential":
 // the parallel scheduler can deadlock on training graphs, and a
 // sequential run is reproducible); set GOMLX_BACKEND=xla:cuda to train on
-// a GPU. On amd64 with AVX-512, matrix products run about 5× faster
+// a GPU. On amd64 with AVX-512, matrix products run about 4–5× faster
 // (a step about 2×) in a build with Go's SIMD experiment, which the
 // vectorised kernel (internal/simdot) needs together with async
 // preemption off:

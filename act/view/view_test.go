@@ -2,7 +2,6 @@ package view_test
 
 import (
 	"bytes"
-	fx "github.com/actsh/actsh/internal/fixture"
 	"image/png"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/actsh/actsh/act"
 	"github.com/actsh/actsh/act/view"
+	fx "github.com/actsh/actsh/internal/fixture"
 )
 
 // fixture returns a hand-built map on 4 units and source/target responses:

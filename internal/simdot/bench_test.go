@@ -3,11 +3,8 @@ package simdot_test
 import (
 	"testing"
 
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-
-	"github.com/actsh/actsh/internal/simdot"
 )
 
 // BenchmarkDotGeneral times the embedded model's largest product (512
@@ -15,13 +12,7 @@ import (
 // vectorised kernel where the build has it; compare
 // `go test -bench . ./internal/simdot` with and without GOEXPERIMENT=simd.
 func BenchmarkDotGeneral(b *testing.B) {
-	what, _ := simdot.Install()
-	b.Log(what)
-	backend, err := simplego.New("ops_sequential")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer backend.Finalize()
+	backend := pureGo(b)
 	const n, k, m = 512, 128, 4096
 	x := tensors.FromFlatDataAndDimensions(make([]float32, n*k), n, k)
 	y := tensors.FromFlatDataAndDimensions(make([]float32, m*k), m, k)

@@ -59,14 +59,20 @@ func replace() error {
 	buf := reflect.TypeFor[*simplego.Buffer]()
 	if old.Kind() != reflect.Func || old.NumIn() != 4 || old.NumOut() != 1 ||
 		old.In(0) != buf || old.In(1) != buf || old.In(2) != buf || old.In(3).Kind() != reflect.Int ||
-		!reflect.TypeOf(kernel(nil, nil, nil, 16)).ConvertibleTo(old.Out(0)) {
+		!reflect.TypeFor[func(l, r, o int)]().ConvertibleTo(old.Out(0)) {
 		return fmt.Errorf("simplego's kernel builder has an unexpected type %s", old)
 	}
-	if f, ok := buf.Elem().FieldByName("flat"); !ok || f.Type.Kind() != reflect.Interface {
+	f, ok := buf.Elem().FieldByName("flat")
+	if !ok || f.Type.Kind() != reflect.Interface {
 		return fmt.Errorf("simplego.Buffer has no field flat holding its values")
 	}
-	if b := blockDim(); b%16 != 0 {
-		return fmt.Errorf("simplego's float32 block is %d wide; the kernel handles multiples of 16", b)
+	if b := blockDim(); b%32 != 0 {
+		return fmt.Errorf("simplego's float32 block is %d wide; the kernel handles multiples of 32", b)
+	}
+	// flat returns a buffer's float32 storage (its unexported field flat).
+	flat := func(buf reflect.Value) []float32 {
+		v := buf.Elem().FieldByIndex(f.Index)
+		return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem().Interface().([]float32)
 	}
 	kt := old.Out(0)
 	builder := reflect.MakeFunc(old, func(args []reflect.Value) []reflect.Value {
@@ -75,13 +81,6 @@ func replace() error {
 	})
 	kernelTable.Map[dtypes.Float32] = builder.Interface()
 	return nil
-}
-
-// flat returns the float32 storage of a *simplego.Buffer (its unexported
-// field flat).
-func flat(buf reflect.Value) []float32 {
-	f := buf.Elem().FieldByName("flat")
-	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().([]float32)
 }
 
 // kernel returns the block kernel over the blocked buffers: square blocks
@@ -112,26 +111,14 @@ func kernel(lhs, rhs, out []float32, b int) func(l, r, o int) {
 	}
 }
 
-// mul adds a·t to c, all b×b row-major, b a multiple of 16: two rows of c
-// at a time, sixteen columns per vector, one fused multiply-add per
+// mul adds a·t to c, all b×b row-major, b a multiple of 32: two rows by
+// two vectors of sixteen columns of c at a time, one fused multiply-add per
 // (row, vector, k).
 func mul(a, t, c []float32, b int) {
 	for i := 0; i < b; i += 2 {
 		a0, a1 := a[i*b:i*b+b], a[(i+1)*b:(i+1)*b+b]
 		c0, c1 := c[i*b:i*b+b], c[(i+1)*b:(i+1)*b+b]
 		for j := 0; j < b; j += 32 {
-			if j+32 > b {
-				x := archsimd.LoadFloat32x16Slice(c0[j:])
-				y := archsimd.LoadFloat32x16Slice(c1[j:])
-				for k := range b {
-					v := archsimd.LoadFloat32x16Slice(t[k*b+j:])
-					x = v.MulAdd(archsimd.BroadcastFloat32x16(a0[k]), x)
-					y = v.MulAdd(archsimd.BroadcastFloat32x16(a1[k]), y)
-				}
-				x.StoreSlice(c0[j:])
-				y.StoreSlice(c1[j:])
-				continue
-			}
 			x0 := archsimd.LoadFloat32x16Slice(c0[j:])
 			x1 := archsimd.LoadFloat32x16Slice(c0[j+16:])
 			y0 := archsimd.LoadFloat32x16Slice(c1[j:])

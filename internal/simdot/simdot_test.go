@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -18,16 +19,10 @@ import (
 // checks the vectorised kernel (and that it was installed); otherwise the
 // scalar one, which keeps the test meaningful in every build.
 func TestDotGeneral(t *testing.T) {
-	what, ok := simdot.Install()
-	t.Logf("%s (installed: %v)", what, ok)
-	if want := simdot.Available(); want != ok {
-		t.Fatalf("Install: installed = %v, but this build and CPU should give %v: %s", ok, want, what)
+	backend := pureGo(t)
+	if _, ok := simdot.Install(); ok != simdot.Available() {
+		t.Fatalf("Install: installed = %v, but this build and CPU should give %v", ok, !ok)
 	}
-	backend, err := simplego.New("ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sz := range [][4]int{{2, 200, 70, 150}, {1, 512, 128, 384}, {3, 130, 33, 129}, {1, 64, 128, 4096}} {
 		batch, n, k, m := sz[0], sz[1], sz[2], sz[3]
@@ -64,4 +59,17 @@ func TestDotGeneral(t *testing.T) {
 			t.Errorf("%v: worst error %.3g·sqrt(k) against float64", sz, worst)
 		}
 	}
+}
+
+// pureGo installs the kernel this build can have, logs which runs, and
+// returns a sequential simplego backend, finalized when tb ends.
+func pureGo(tb testing.TB) backends.Backend {
+	what, ok := simdot.Install()
+	tb.Logf("%s (installed: %v)", what, ok)
+	backend, err := simplego.New("ops_sequential")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(backend.Finalize)
+	return backend
 }
