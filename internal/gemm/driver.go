@@ -1,0 +1,214 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// job is one call: batch products of m×n outputs over k, with operand
+// addresses, batch strides and leading dimensions in elements.
+type job struct {
+	nn             bool
+	elem           int // element type of B for NT
+	batch, m, n, k int
+	a, b, c        unsafe.Pointer
+	strideA, lda   int
+	strideB, ldb   int
+	strideC, ldc   int
+}
+
+// minParallel is the number of multiply-adds below which a call runs on
+// one goroutine: under it, starting a second one costs more than it saves.
+const minParallel = 1 << 17
+
+// Cache blocking. NT tiles run over at most ntKC steps of K at a time
+// (whole K when it is at most ntKMax) so that a tile's rows of A and B
+// stay in L1, and over a block of B rows of about blockBytes, kept in L2
+// while every row of A passes by. NN tiles do the same with nnKC steps
+// (nnKMax) and panels of nnNV·vw columns of B.
+const (
+	ntKC       = 1024
+	ntKMax     = 1536
+	nnKC       = 512
+	nnKMax     = 768
+	blockBytes = 256 << 10
+)
+
+// run computes j with the active kernels, on several goroutines when it
+// is big enough. Each output element is computed by one goroutine with a
+// summation order fixed by the shape alone, so the result does not depend
+// on the number of goroutines.
+func run(j job) {
+	ks := active
+	workers := runtime.GOMAXPROCS(0)
+	work := j.batch * j.m * j.n * max(j.k, 1)
+	if workers == 1 || work < minParallel {
+		for t := range j.batch {
+			j.product(ks, t, 0, j.m, 0, j.n)
+		}
+		return
+	}
+	if j.batch >= workers {
+		parallel(j.batch, workers, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				j.product(ks, t, 0, j.m, 0, j.n)
+			}
+		})
+		return
+	}
+	// Split rows or columns in whole tiles, so every element keeps the
+	// tile shape it has in a serial run.
+	mr, nr := ks.mr, ks.nr
+	if j.nn {
+		mr, nr = ks.nnMR, ks.nnNV*ks.vw
+	}
+	for t := range j.batch {
+		if j.m >= 2*mr*workers {
+			parallel((j.m+mr-1)/mr, workers, func(lo, hi int) {
+				j.product(ks, t, lo*mr, min(hi*mr, j.m), 0, j.n)
+			})
+		} else {
+			parallel((j.n+nr-1)/nr, workers, func(lo, hi int) {
+				j.product(ks, t, 0, j.m, lo*nr, min(hi*nr, j.n))
+			})
+		}
+	}
+}
+
+// parallel calls fn on up to workers contiguous parts of [0, units), the
+// first on the calling goroutine, and returns when all are done.
+func parallel(units, workers int, fn func(lo, hi int)) {
+	parts := min(units, workers)
+	if parts <= 1 {
+		fn(0, units)
+		return
+	}
+	per := (units + parts - 1) / parts
+	var wg sync.WaitGroup
+	for lo := per; lo < units; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+per, units))
+	}
+	fn(0, per)
+	wg.Wait()
+}
+
+// product computes rows [i0, i1) × columns [j0, j1) of product t.
+func (j *job) product(ks *kernels, t, i0, i1, j0, j1 int) {
+	a := unsafe.Add(j.a, t*j.strideA*4)
+	b := unsafe.Add(j.b, t*j.strideB<<elemShift[j.elem])
+	c := unsafe.Add(j.c, t*j.strideC*4)
+	if j.k == 0 {
+		for i := i0; i < i1; i++ {
+			clear(unsafe.Slice((*float32)(unsafe.Add(c, (i*j.ldc+j0)*4)), j1-j0))
+		}
+		return
+	}
+	if j.nn {
+		nnBlock(ks, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
+	} else {
+		ntBlock(ks, j.elem, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
+	}
+}
+
+// ntBlock computes C[i0:i1, j0:j1] of an NT product, k > 0.
+func ntBlock(ks *kernels, elem, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, j0, j1 int) {
+	tl := &ks.nt[elem]
+	mr, nr := ks.mr, ks.nr
+	sh := elemShift[elem]
+	kc := k
+	if k > ntKMax {
+		kc = ntKC
+	}
+	nc := max(blockBytes/(kc<<sh)/nr*nr, nr)
+	pa := func(i, p int) unsafe.Pointer { return unsafe.Add(a, (i*lda+p)*4) }
+	pb := func(jj, p int) unsafe.Pointer { return unsafe.Add(b, (jj*ldb+p)<<sh) }
+	pc := func(i, jj int) unsafe.Pointer { return unsafe.Add(c, (i*ldc+jj)*4) }
+	for p := 0; p < k; p += kc {
+		kb := min(kc, k-p)
+		acc := min(p, 1)
+		for jc := j0; jc < j1; jc += nc {
+			je := min(jc+nc, j1)
+			i := i0
+			for ; i+mr <= i1; i += mr {
+				jj := jc
+				for ; jj+nr <= je; jj += nr {
+					tl.tile(kb, pa(i, p), lda, pb(jj, p), ldb, pc(i, jj), ldc, acc)
+				}
+				for ; jj < je; jj++ {
+					tl.col(kb, pa(i, p), lda, pb(jj, p), ldb, pc(i, jj), ldc, acc)
+				}
+			}
+			for ; i < i1; i++ {
+				jj := jc
+				for ; jj+nr <= je; jj += nr {
+					tl.row(kb, pa(i, p), lda, pb(jj, p), ldb, pc(i, jj), ldc, acc)
+				}
+				for ; jj < je; jj++ {
+					tl.one(kb, pa(i, p), lda, pb(jj, p), ldb, pc(i, jj), ldc, acc)
+				}
+			}
+		}
+	}
+	if elem == elemF32 || ks.halfStep == 0 || k%ks.halfStep == 0 {
+		return
+	}
+	// The kernels stopped at the last multiple of halfStep: add the rest.
+	p0 := k - k%ks.halfStep
+	for i := i0; i < i1; i++ {
+		x := unsafe.Slice((*float32)(pa(i, p0)), k-p0)
+		for jj := j0; jj < j1; jj++ {
+			y := unsafe.Slice((*uint16)(pb(jj, p0)), k-p0)
+			var s float32
+			for q, v := range x {
+				if elem == elemBF16 {
+					s += v * BF16ToFloat32(y[q])
+				} else {
+					s += v * F16ToFloat32(y[q])
+				}
+			}
+			*(*float32)(pc(i, jj)) += s
+		}
+	}
+}
+
+// nnBlock computes C[i0:i1, j0:j1] of an NN product, k > 0.
+func nnBlock(ks *kernels, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, j0, j1 int) {
+	mr, vw := ks.nnMR, ks.vw
+	w := ks.nnNV * vw
+	kc := k
+	if k > nnKMax {
+		kc = nnKC
+	}
+	pa := func(i, p int) unsafe.Pointer { return unsafe.Add(a, (i*lda+p)*4) }
+	pb := func(p, jj int) unsafe.Pointer { return unsafe.Add(b, (p*ldb+jj)*4) }
+	pc := func(i, jj int) unsafe.Pointer { return unsafe.Add(c, (i*ldc+jj)*4) }
+	for p := 0; p < k; p += kc {
+		kb := min(kc, k-p)
+		acc := min(p, 1)
+		jj := j0
+		for ; jj+w <= j1; jj += w {
+			i := i0
+			for ; i+mr <= i1; i += mr {
+				ks.nnTile(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, w)
+			}
+			for ; i < i1; i++ {
+				ks.nnRow(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, w)
+			}
+		}
+		for ; jj < j1; jj += vw {
+			cols := min(vw, j1-jj)
+			i := i0
+			for ; i+mr <= i1; i += mr {
+				ks.nnMask(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, cols)
+			}
+			for ; i < i1; i++ {
+				ks.nnRowMask(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, cols)
+			}
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package gemm
+
+// platformKernels returns no assembly kernels: other architectures use
+// the Go kernels.
+func platformKernels() []*kernels { return nil }
