@@ -12,8 +12,9 @@ import (
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // the pure-Go backend, always available
+	_ "github.com/gomlx/gomlx/backends/simplego" // GoMLX's pure-Go backend, always available
 
+	"github.com/actsh/actsh/engine/cpu"
 	"github.com/actsh/actsh/internal/simdot"
 )
 
@@ -59,7 +60,10 @@ const PluginEnv = "ACTSH_PJRT_PLUGIN"
 //     python3 on $PATH, pyenv, ~/.local and the system Pythons; newest
 //     CUDA first);
 //  5. otherwise another installed go-xla plugin (e.g. "xla:cpu");
-//  6. otherwise the pure-Go backend ("go").
+//  6. otherwise our CPU backend ("cpu", package engine/cpu: Go-assembly
+//     matrix kernels, the KV cache written in place; the remaining
+//     operations run on GoMLX's pure-Go backend, "go", which
+//     GOMLX_BACKEND=go selects alone).
 //
 // Plugins are never downloaded (GoMLX's auto-install is switched off). A
 // plugin found by searching (3–5) that fails to start falls back to the
@@ -115,7 +119,7 @@ func chooseBackend(lookup func(string) (string, bool)) (backendChoice, error) {
 	if x != "" {
 		return backendChoice{config: x, name: x, why: "an installed go-xla plugin", fallback: true}, nil
 	}
-	return backendChoice{config: "go", name: "go", why: "pure Go; set GOMLX_BACKEND=xla:cuda for GPU"}, nil
+	return backendChoice{config: cpu.Name, name: cpu.Name, why: "no GPU plugin; set GOMLX_BACKEND=xla:cuda for GPU"}, nil
 }
 
 // pluginChoice runs XLA on the plugin file at path (absolute).
@@ -154,7 +158,7 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 	if err == nil {
 		desc := ""
 		if c.name != "go" {
-			desc = ": " + b.Description() // XLA: the plugin, its PJRT C API version and the devices
+			desc = ": " + b.Description() // XLA: the plugin, its PJRT C API version and the devices; cpu: its kernels
 		}
 		fmt.Fprintf(w, "actsh: backend %s (%s)%s%s\n", c.name, c.why, desc, vectorised(c.config))
 		return b, c.name, nil
@@ -166,12 +170,12 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 	if !c.fallback {
 		return nil, "", fmt.Errorf("engine: backend %s (%s): %s", c.name, c.why, msg)
 	}
-	fmt.Fprintf(w, "actsh: %s (%s) unavailable: %s; using the pure-Go backend%s\n", c.name, c.why, msg, vectorised("go"))
-	b, err = newBackend("go")
+	fmt.Fprintf(w, "actsh: %s (%s) unavailable: %s; using the CPU backend\n", c.name, c.why, msg)
+	b, err = newBackend(cpu.Name)
 	if err != nil {
-		return nil, "", fmt.Errorf("engine: backend \"go\": %w", err)
+		return nil, "", fmt.Errorf("engine: backend %q: %w", cpu.Name, err)
 	}
-	return b, "go", nil
+	return b, cpu.Name, nil
 }
 
 // vectorised installs the AVX-512 matrix-product kernel for the pure-Go

@@ -109,7 +109,7 @@ func TestChooseBackend(t *testing.T) {
 		fallback  bool
 		err       string // want an error containing this
 	}{
-		{name: "nothing", config: "go", nameWant: "go"},
+		{name: "nothing", config: "cpu", nameWant: "cpu"},
 		{name: "GOMLX_BACKEND", env: map[string]string{"GOMLX_BACKEND": "go"}, installed: "xla:cuda", gpu: true, config: "go", nameWant: "go"},
 		{name: "go-xla cuda", installed: "xla:cuda", gpu: true, config: "xla:cuda", nameWant: "xla:cuda", fallback: true},
 		{name: "JAX with GPU", env: map[string]string{"HOME": home}, gpu: true, config: "xla:" + cuda13, nameWant: "xla:cuda", fallback: true},
@@ -146,7 +146,7 @@ func TestChooseBackend(t *testing.T) {
 
 // TestOpenBackendBadPlugin checks that a plugin file that cannot be loaded
 // is a clear error when asked for by $ACTSH_PJRT_PLUGIN, and falls back to
-// the pure-Go backend, saying why, when found by searching.
+// the CPU backend, saying why, when found by searching.
 func TestOpenBackendBadPlugin(t *testing.T) {
 	t.Setenv("GOPJRT_CUDA_CHECKS", "1") // restored after the test
 	root := t.TempDir()
@@ -167,11 +167,11 @@ func TestOpenBackendBadPlugin(t *testing.T) {
 
 	var out bytes.Buffer
 	b, name, err := openBackend(env(map[string]string{"HOME": home}), &out)
-	if err != nil || name != "go" || b == nil {
-		t.Fatalf("openBackend = %v, %q, %v; want the pure-Go backend", b, name, err)
+	if err != nil || name != "cpu" || b == nil {
+		t.Fatalf("openBackend = %v, %q, %v; want the CPU backend", b, name, err)
 	}
 	t.Logf("found junk plugin: %s", out.String())
-	for _, want := range []string{"JAX's CUDA plugin " + jax[0], "unavailable", "using the pure-Go backend"} {
+	for _, want := range []string{"JAX's CUDA plugin " + jax[0], "unavailable", "using the CPU backend"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("message %q does not mention %q", out.String(), want)
 		}

@@ -229,7 +229,7 @@ func (g *generation) runCached(ctx context.Context, P int) ([][]int, error) {
 	st := g.opts.Steering
 	info := m.info
 	zeros := func() *tensors.Tensor {
-		return tensors.FromShape(shapes.Make(dtypes.Float32, B, S, info.NumKeyValueHeads, info.HeadDim))
+		return tensors.FromShape(shapes.Make(dtypes.Float32, B, info.NumKeyValueHeads, S, info.HeadDim))
 	}
 	cacheK, cacheV := make([]*tensors.Tensor, info.NumLayers), make([]*tensors.Tensor, info.NumLayers)
 	for l := range cacheK {

@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads best unqualified
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -100,22 +101,25 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	KV := k.Shape().Dimensions[2]
 	G := H / KV
 
-	keys, values := k, v
+	// Keys and values are head-major, [B, KV, S, hd], as the cache keeps
+	// them: attention reads each head's slots contiguously and the cache is
+	// never transposed.
+	keys := TransposeAllAxes(k, 0, 2, 1, 3)   // [B,KV,T,hd]
+	values := TransposeAllAxes(v, 0, 2, 1, 3) // [B,KV,T,hd]
 	var qslot *Node // int32 [T]: slot of each query
 	iotaT := Iota(g, shapes.Make(dtypes.Int32, T), 0)
 	if p.offset != nil {
 		qslot = Add(iotaT, p.offset)
-		keys = writeCache(p.cacheK[layer], k, qslot)
-		values = writeCache(p.cacheV[layer], v, qslot)
+		keys = writeCache(p.cacheK[layer], keys, p.offset)
+		values = writeCache(p.cacheV[layer], values, p.offset)
 		p.newK[layer], p.newV[layer] = keys, values
 	} else {
 		qslot = iotaT
 	}
-	S := keys.Shape().Dimensions[1]
+	S := keys.Shape().Dimensions[2]
 
 	qh := TransposeAllAxes(Reshape(q, B, T, KV, G, hd), 0, 2, 3, 1, 4) // [B,KV,G,T,hd]
-	kh := TransposeAllAxes(keys, 0, 2, 1, 3)                           // [B,KV,S,hd]
-	vh := TransposeAllAxes(values, 0, 2, 1, 3)                         // [B,KV,S,hd]
+	kh, vh := keys, values
 	scores := Einsum("bkgtd,bksd->bkgts", qh, kh)
 	scores = MulScalar(scores, o.Scale)
 	if o.Softcap > 0 {
@@ -140,20 +144,28 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	return Reshape(out, B, T, H*hd)
 }
 
-// writeCache returns cache [B,S,KV,hd] with x [B,T,KV,hd] written at slots
-// [T] (int32). The pure-Go backend has no DynamicUpdateSlice, so x is
-// placed with a one-hot [T,S] contraction: every output is one product by
-// 1 plus zeros, hence exact.
-func writeCache(cache, x, slots *Node) *Node {
+// writeCache returns cache [B,KV,S,hd] with x [B,KV,T,hd] written at slots
+// offset … offset+T−1. Backends that have DynamicUpdateSlice (the CPU
+// backend, XLA) write the slots in place when the cache buffer is donated
+// (see Model.run), so a step costs the same whatever the cache's length.
+// GoMLX's pure-Go backend has no such operation: there x is placed with a
+// one-hot [T,S] contraction (every output is one product by 1 plus zeros,
+// hence exact) and selected into a copy of the cache.
+func writeCache(cache, x, offset *Node) *Node {
 	g := cache.Graph()
+	if g.Backend().Capabilities().Operations[backends.OpTypeDynamicUpdateSlice] {
+		zero := ScalarZero(g, offset.DType())
+		return DynamicUpdateSlice(cache, x, []*Node{zero, zero, offset, zero})
+	}
 	dims := cache.Shape().Dimensions
-	B, S, KV, hd := dims[0], dims[1], dims[2], dims[3]
-	T := x.Shape().Dimensions[1]
+	B, KV, S, hd := dims[0], dims[1], dims[2], dims[3]
+	T := x.Shape().Dimensions[2]
 	sIdx := Iota(g, shapes.Make(dtypes.Int32, T, S), 1)
+	slots := Add(Iota(g, shapes.Make(dtypes.Int32, T), 0), offset)
 	hit := Equal(sIdx, BroadcastToDims(Reshape(slots, T, 1), T, S)) // [T,S]
 	place := ConvertDType(hit, dtypes.Float32)
-	placed := Einsum("ts,btkd->bskd", place, x)
+	placed := Einsum("ts,bktd->bksd", place, x)
 	covered := ReduceLogicalOr(hit, 0) // [S]
-	covered = BroadcastToDims(Reshape(covered, 1, S, 1, 1), B, S, KV, hd)
+	covered = BroadcastToDims(Reshape(covered, 1, 1, S, 1), B, KV, S, hd)
 	return Where(covered, placed, cache)
 }

@@ -113,7 +113,7 @@ func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string
 		L := info.NumLayers
 		p.cacheK, p.cacheV = make([]*Node, L), make([]*Node, L)
 		p.newK, p.newV = make([]*Node, L), make([]*Node, L)
-		cs := shapes.Make(dtypes.Float32, B, S, info.NumKeyValueHeads, info.HeadDim)
+		cs := shapes.Make(dtypes.Float32, B, info.NumKeyValueHeads, S, info.HeadDim)
 		for l := range L {
 			p.cacheK[l] = Parameter(g, fmt.Sprintf("cache_k.%d", l), cs)
 			p.cacheV[l] = Parameter(g, fmt.Sprintf("cache_v.%d", l), cs)
@@ -206,8 +206,17 @@ func (m *Model) run(r *request) (res *result, err error) {
 	}
 	if r.S > 0 {
 		inputs = append(inputs, tensors.FromScalar(int32(r.offset)))
+		// The cache is donated: the pass writes its new slots in place
+		// (backends with DynamicUpdateSlice) and returns it as newK/newV;
+		// the request's tensors are invalid afterwards.
 		for l := range m.info.NumLayers {
-			inputs = append(inputs, r.cacheK[l], r.cacheV[l])
+			for _, c := range []*tensors.Tensor{r.cacheK[l], r.cacheV[l]} {
+				d, err := DonateTensorBuffer(c, m.backend, 0)
+				if err != nil {
+					return nil, fmt.Errorf("engine: run %s pass: donate the KV cache: %w", m.info.Family, err)
+				}
+				inputs = append(inputs, d)
+			}
 		}
 	}
 	if r.logits == logitsLast {

@@ -1,0 +1,212 @@
+package cpu_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/actsh/actsh/engine/cpu"
+)
+
+func backendsUnderTest(t *testing.T) (ours, ref backends.Backend) {
+	t.Helper()
+	ours, err := cpu.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err = simplego.New("ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ours, ref
+}
+
+func randTensor(r *rand.Rand, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+// same runs fn on both backends and compares every output: float32
+// outputs within tol relative to the largest reference magnitude (the
+// kernels sum in other orders than the pure-Go backend), others exactly.
+func same(t *testing.T, tol float64, fn func([]*Node) []*Node, inputs ...*tensors.Tensor) {
+	t.Helper()
+	ours, ref := backendsUnderTest(t)
+	args := make([]any, len(inputs))
+	run := func(b backends.Backend) []*tensors.Tensor {
+		e, err := NewExec(b, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range inputs {
+			c, err := x.LocalClone()
+			if err != nil {
+				t.Fatal(err)
+			}
+			args[i] = c
+		}
+		out, err := e.Exec(args...)
+		if err != nil {
+			t.Fatalf("%s: %v", b.Name(), err)
+		}
+		return out
+	}
+	got, want := run(ours), run(ref)
+	if len(got) != len(want) {
+		t.Fatalf("%d outputs, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if !got[i].Shape().Equal(want[i].Shape()) {
+			t.Fatalf("output %d: shape %s, want %s", i, got[i].Shape(), want[i].Shape())
+		}
+		g, w := got[i].Value(), want[i].Value()
+		if want[i].DType() != dtypes.Float32 {
+			if fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Errorf("output %d: %v, want %v", i, g, w)
+			}
+			continue
+		}
+		gf, wf := tensors.MustCopyFlatData[float32](got[i]), tensors.MustCopyFlatData[float32](want[i])
+		var scale, diff float64
+		for j := range wf {
+			scale = math.Max(scale, math.Abs(float64(wf[j])))
+			diff = math.Max(diff, math.Abs(float64(gf[j]-wf[j])))
+		}
+		if diff > tol*math.Max(scale, 1) {
+			t.Errorf("output %d: max |Δ| %.3g (scale %.3g), tolerance %.1g relative", i, diff, scale, tol)
+		}
+	}
+}
+
+// TestDotGeneral covers the layouts the matrix kernels see: weights
+// [out, in] (NT), [in, out] (NN), batch axes first, last or in the middle,
+// several contracted and free axes, axes of size 1, a contraction over
+// the outer axis of both operands (gradients).
+func TestDotGeneral(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name           string
+		lhs, rhs       []int
+		lc, lb, rc, rb []int
+	}{
+		{"linear NT", []int{5, 7}, []int{3, 7}, []int{1}, nil, []int{1}, nil},
+		{"linear NN", []int{5, 7}, []int{7, 3}, []int{1}, nil, []int{0}, nil},
+		{"gemv", []int{1, 33}, []int{65, 33}, []int{1}, nil, []int{1}, nil},
+		{"outer contraction (weight gradient)", []int{9, 4}, []int{9, 6}, []int{0}, nil, []int{0}, nil},
+		{"lhs transposed, rhs NT", []int{9, 4}, []int{6, 9}, []int{0}, nil, []int{1}, nil},
+		{"attention scores", []int{2, 3, 4, 5, 8}, []int{2, 3, 6, 8}, []int{4}, []int{0, 1}, []int{3}, []int{0, 1}},
+		{"attention values", []int{2, 3, 4, 5, 6}, []int{2, 3, 6, 8}, []int{4}, []int{0, 1}, []int{2}, []int{0, 1}},
+		{"batch in the middle", []int{4, 3, 5}, []int{6, 3, 5}, []int{2}, []int{1}, []int{2}, []int{1}},
+		{"two contracted axes", []int{3, 4, 5}, []int{4, 5, 2}, []int{1, 2}, nil, []int{0, 1}, nil},
+		{"contracted axes swapped", []int{3, 4, 5}, []int{5, 4, 2}, []int{1, 2}, nil, []int{1, 0}, nil},
+		{"size-1 axes", []int{1, 4, 1, 5}, []int{5, 1, 3}, []int{3}, nil, []int{0}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			same(t, 1e-5, func(in []*Node) []*Node {
+				return []*Node{DotGeneral(in[0], tc.lc, tc.lb, in[1], tc.rc, tc.rb)}
+			}, randTensor(r, tc.lhs...), randTensor(r, tc.rhs...))
+		})
+	}
+}
+
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, perm := range [][]int{{1, 0}, {0, 2, 1, 3}, {3, 2, 1, 0}, {0, 1, 2, 3}, {2, 0, 3, 1}} {
+		t.Run(fmt.Sprint(perm), func(t *testing.T) {
+			same(t, 0, func(in []*Node) []*Node {
+				x := in[0]
+				if len(perm) == 2 {
+					x = Reshape(x, 6, 20)
+				}
+				return []*Node{TransposeAllAxes(x, perm...), TransposeAllAxes(ConvertDType(x, dtypes.Int32), perm...)}
+			}, randTensor(r, 2, 3, 4, 5))
+		})
+	}
+}
+
+// TestDynamicUpdateSlice checks the in-place cache write against the
+// one-hot formulation the pure-Go backend runs (it has no
+// DynamicUpdateSlice), with clamped start indices, and DynamicSlice.
+func TestDynamicUpdateSlice(t *testing.T) {
+	ours, _ := backendsUnderTest(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	cache := randTensor(r, 2, 3, 8, 4)
+	upd := randTensor(r, 2, 3, 2, 4)
+	cv := tensors.MustCopyFlatData[float32](cache)
+	uv := tensors.MustCopyFlatData[float32](upd)
+	for _, off := range []int32{0, 3, 6, 7, -2} {
+		e, err := NewExec(ours, func(c, u, o *Node) (*Node, *Node) {
+			z := ScalarZero(c.Graph(), dtypes.Int32)
+			w := DynamicUpdateSlice(c, u, []*Node{z, z, o, z})
+			return w, DynamicSlice(w, []*Node{z, z, o, z}, []int{2, 3, 2, 4})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(append([]float32(nil), cv...), 2, 3, 8, 4), upd, off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float32](out[0])
+		slice := tensors.MustCopyFlatData[float32](out[1])
+		at := min(max(int(off), 0), 6)
+		for b := range 2 {
+			for h := range 3 {
+				for s := range 8 {
+					for d := range 4 {
+						i := ((b*3+h)*8+s)*4 + d
+						want := cv[i]
+						if s >= at && s < at+2 {
+							want = uv[((b*3+h)*2+s-at)*4+d]
+						}
+						if got[i] != want {
+							t.Fatalf("offset %d: [%d,%d,%d,%d] = %v, want %v", off, b, h, s, d, got[i], want)
+						}
+					}
+				}
+			}
+		}
+		if fmt.Sprint(slice) != fmt.Sprint(uv) {
+			t.Errorf("offset %d: DynamicSlice does not return the update", off)
+		}
+	}
+}
+
+// TestAliasing covers outputs that are views or inputs: a reshaped input,
+// the same value twice, an input returned as is.
+func TestAliasing(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	same(t, 0, func(in []*Node) []*Node {
+		x := Reshape(in[0], 4, 3)
+		return []*Node{x, in[0], x, Add(x, x)}
+	}, randTensor(r, 3, 4))
+}
+
+// TestFallbackOps runs operations this backend leaves to the pure-Go one,
+// on values that are views of others (reshapes).
+func TestFallbackOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	same(t, 1e-6, func(in []*Node) []*Node {
+		x := Reshape(in[0], 2, 6)
+		s := Softmax(x, -1)
+		m := ReduceAndKeep(x, ReduceMax, -1)
+		return []*Node{s, m, Tanh(in[0]), Where(GreaterThan(x, ZerosLike(x)), x, Neg(x))}
+	}, randTensor(r, 3, 4))
+}
+
+var _ = shapes.Make
