@@ -106,7 +106,7 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	// never transposed.
 	keys := TransposeAllAxes(k, 0, 2, 1, 3)   // [B,KV,T,hd]
 	values := TransposeAllAxes(v, 0, 2, 1, 3) // [B,KV,T,hd]
-	var qslot *Node // int32 [T]: slot of each query
+	var qslot *Node                           // int32 [T]: slot of each query
 	iotaT := Iota(g, shapes.Make(dtypes.Int32, T), 0)
 	if p.offset != nil {
 		qslot = Add(iotaT, p.offset)
