@@ -10,7 +10,8 @@ import (
 // addresses, batch strides and leading dimensions in elements.
 type job struct {
 	nn             bool
-	elem           int // element type of B for NT
+	packed         bool // NT computed on NN tiles from transposed blocks of B
+	elem           int  // element type of B for NT
 	batch, m, n, k int
 	a, b, c        unsafe.Pointer
 	strideA, lda   int
@@ -21,6 +22,11 @@ type job struct {
 // minParallel is the number of multiply-adds below which a call runs on
 // one goroutine: under it, starting a second one costs more than it saves.
 const minParallel = 1 << 17
+
+// packMinRows is the number of rows of A from which NT products are
+// computed from transposed blocks of B: enough rows share each block to
+// pay for the transposition.
+const packMinRows = 64
 
 // Cache blocking. NT tiles run over at most ntKC steps of K at a time
 // (whole K when it is at most ntKMax) so that a tile's rows of A and B
@@ -41,6 +47,7 @@ const (
 // on the number of goroutines.
 func run(j job) {
 	ks := active
+	j.packed = !j.nn && j.elem == elemF32 && ks.pack != nil && j.m >= packMinRows
 	workers := runtime.GOMAXPROCS(0)
 	work := j.batch * j.m * j.n * max(j.k, 1)
 	if workers == 1 || work < minParallel {
@@ -60,11 +67,14 @@ func run(j job) {
 	// Split rows or columns in whole tiles, so every element keeps the
 	// tile shape it has in a serial run.
 	mr, nr := ks.mr, ks.nr
-	if j.nn {
+	rowsFirst := j.m >= 2*mr*workers
+	if j.nn || j.packed {
+		// Columns first: workers then pack disjoint parts of B.
 		mr, nr = ks.nnMR, ks.nnNV*ks.vw
+		rowsFirst = j.n < 2*nr*workers && j.m >= 2*mr*workers
 	}
 	for t := range j.batch {
-		if j.m >= 2*mr*workers {
+		if rowsFirst {
 			parallel((j.m+mr-1)/mr, workers, func(lo, hi int) {
 				j.product(ks, t, lo*mr, min(hi*mr, j.m), 0, j.n)
 			})
@@ -108,9 +118,12 @@ func (j *job) product(ks *kernels, t, i0, i1, j0, j1 int) {
 		}
 		return
 	}
-	if j.nn {
+	switch {
+	case j.nn:
 		nnBlock(ks, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
-	} else {
+	case j.packed:
+		ntPacked(ks, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
+	default:
 		ntBlock(ks, j.elem, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
 	}
 }
@@ -178,37 +191,74 @@ func ntBlock(ks *kernels, elem, k int, a unsafe.Pointer, lda int, b unsafe.Point
 
 // nnBlock computes C[i0:i1, j0:j1] of an NN product, k > 0.
 func nnBlock(ks *kernels, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, j0, j1 int) {
-	mr, vw := ks.nnMR, ks.vw
-	w := ks.nnNV * vw
 	kc := k
 	if k > nnKMax {
 		kc = nnKC
 	}
-	pa := func(i, p int) unsafe.Pointer { return unsafe.Add(a, (i*lda+p)*4) }
-	pb := func(p, jj int) unsafe.Pointer { return unsafe.Add(b, (p*ldb+jj)*4) }
-	pc := func(i, jj int) unsafe.Pointer { return unsafe.Add(c, (i*ldc+jj)*4) }
+	for p := 0; p < k; p += kc {
+		nnPanel(ks, min(kc, k-p), min(p, 1),
+			unsafe.Add(a, p*4), lda, unsafe.Add(b, (p*ldb+j0)*4), ldb, unsafe.Add(c, j0*4), ldc, i0, i1, j1-j0)
+	}
+}
+
+// ntPacked computes C[i0:i1, j0:j1] of an NT product, k > 0, on the NN
+// tiles: blocks of B, one tile wide, are transposed into a scratch buffer
+// and used by every row of A.
+func ntPacked(ks *kernels, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, j0, j1 int) {
+	w := ks.nnNV * ks.vw
+	kc := k
+	if k > nnKMax {
+		kc = nnKC
+	}
+	buf := scratch.Get().(*[]float32)
+	if len(*buf) < kc*w {
+		*buf = make([]float32, nnKMax*w)
+	}
+	dst := unsafe.Pointer(&(*buf)[0])
 	for p := 0; p < k; p += kc {
 		kb := min(kc, k-p)
-		acc := min(p, 1)
-		jj := j0
-		for ; jj+w <= j1; jj += w {
-			i := i0
-			for ; i+mr <= i1; i += mr {
-				ks.nnTile(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, w)
+		for jc := j0; jc < j1; jc += w {
+			cols := min(w, j1-jc)
+			for r := 0; r < cols; r += ks.packRows {
+				ks.pack(kb, unsafe.Add(b, ((jc+r)*ldb+p)*4), ldb, min(ks.packRows, cols-r), unsafe.Add(dst, r*4), w)
 			}
-			for ; i < i1; i++ {
-				ks.nnRow(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, w)
-			}
+			nnPanel(ks, kb, min(p, 1), unsafe.Add(a, p*4), lda, dst, w, unsafe.Add(c, jc*4), ldc, i0, i1, cols)
 		}
-		for ; jj < j1; jj += vw {
-			cols := min(vw, j1-jj)
-			i := i0
-			for ; i+mr <= i1; i += mr {
-				ks.nnMask(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, cols)
-			}
-			for ; i < i1; i++ {
-				ks.nnRowMask(kb, pa(i, p), lda, pb(p, jj), ldb, pc(i, jj), ldc, acc, cols)
-			}
+	}
+	scratch.Put(buf)
+}
+
+// scratch holds the buffers of ntPacked, one K block of a tile's width.
+var scratch = sync.Pool{New: func() any { return new([]float32) }}
+
+// nnPanel adds one block of kb steps of K to rows [i0, i1) of C[:, 0:cols]
+// (or sets them, when acc is 0): a and b point at the block's first column
+// of A and first row of B, c at the first column of C.
+func nnPanel(ks *kernels, kb, acc int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, cols int) {
+	mr, vw := ks.nnMR, ks.vw
+	w := ks.nnNV * vw
+	pa := func(i int) unsafe.Pointer { return unsafe.Add(a, i*lda*4) }
+	pc := func(i, jj int) unsafe.Pointer { return unsafe.Add(c, (i*ldc+jj)*4) }
+	jj := 0
+	for ; jj+w <= cols; jj += w {
+		pb := unsafe.Add(b, jj*4)
+		i := i0
+		for ; i+mr <= i1; i += mr {
+			ks.nnTile(kb, pa(i), lda, pb, ldb, pc(i, jj), ldc, acc, w)
+		}
+		for ; i < i1; i++ {
+			ks.nnRow(kb, pa(i), lda, pb, ldb, pc(i, jj), ldc, acc, w)
+		}
+	}
+	for ; jj < cols; jj += vw {
+		n := min(vw, cols-jj)
+		pb := unsafe.Add(b, jj*4)
+		i := i0
+		for ; i+mr <= i1; i += mr {
+			ks.nnMask(kb, pa(i), lda, pb, ldb, pc(i, jj), ldc, acc, n)
+		}
+		for ; i < i1; i++ {
+			ks.nnRowMask(kb, pa(i), lda, pb, ldb, pc(i, jj), ldc, acc, n)
 		}
 	}
 }

@@ -47,6 +47,12 @@ type kernels struct {
 	// nnTile is nnMR×(nnNV·vw), nnRow 1×(nnNV·vw), nnMask nnMR×cols and
 	// nnRowMask 1×cols with cols ≤ vw.
 	nnTile, nnRow, nnMask, nnRowMask nnFunc
+
+	// pack, when not nil, lets NT products with many rows run on the NN
+	// tiles: it writes the transpose of a rows×k block of float32 B
+	// (rows ≤ packRows) to dst, dst[p·ldd+r] = B[r·ldb+p].
+	pack     func(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int)
+	packRows int
 }
 
 // active is the kernel set the products use.

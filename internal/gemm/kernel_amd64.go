@@ -15,6 +15,7 @@ var avx512Kernels = kernels{
 	nnMR: 6, nnNV: 4, vw: 16,
 	nnTile: nnF32Tile6x4AVX512, nnRow: nnF32Tile1x4AVX512,
 	nnMask: nnF32Mask6AVX512, nnRowMask: nnF32Mask1AVX512,
+	pack: packTAVX512, packRows: 16,
 }
 
 var avx2Kernels = kernels{

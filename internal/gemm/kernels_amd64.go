@@ -99,3 +99,6 @@ func nnF32Mask6AVX2(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int,
 
 //go:noescape
 func nnF32Mask1AVX2(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, acc int, cols int)
+
+//go:noescape
+func packTAVX512(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int)
