@@ -47,7 +47,7 @@ const (
 // on the number of goroutines.
 func run(j job) {
 	ks := active
-	j.packed = !j.nn && j.elem == elemF32 && ks.pack != nil && j.m >= packMinRows
+	j.packed = !j.nn && ks.pack[j.elem] != nil && j.m >= packMinRows
 	workers := runtime.GOMAXPROCS(0)
 	work := j.batch * j.m * j.n * max(j.k, 1)
 	if workers == 1 || work < minParallel {
@@ -122,7 +122,7 @@ func (j *job) product(ks *kernels, t, i0, i1, j0, j1 int) {
 	case j.nn:
 		nnBlock(ks, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
 	case j.packed:
-		ntPacked(ks, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
+		ntPacked(ks, j.elem, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
 	default:
 		ntBlock(ks, j.elem, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)
 	}
@@ -204,12 +204,13 @@ func nnBlock(ks *kernels, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ld
 // ntPacked computes C[i0:i1, j0:j1] of an NT product, k > 0, on the NN
 // tiles: blocks of B, one tile wide, are transposed into a scratch buffer
 // and used by every row of A.
-func ntPacked(ks *kernels, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, j0, j1 int) {
+func ntPacked(ks *kernels, elem, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, i0, i1, j0, j1 int) {
 	w := ks.nnNV * ks.vw
 	kc := k
 	if k > nnKMax {
 		kc = nnKC
 	}
+	pack, sh := ks.pack[elem], elemShift[elem]
 	buf := scratch.Get().(*[]float32)
 	if len(*buf) < kc*w {
 		*buf = make([]float32, nnKMax*w)
@@ -220,7 +221,7 @@ func ntPacked(ks *kernels, k int, a unsafe.Pointer, lda int, b unsafe.Pointer, l
 		for jc := j0; jc < j1; jc += w {
 			cols := min(w, j1-jc)
 			for r := 0; r < cols; r += ks.packRows {
-				ks.pack(kb, unsafe.Add(b, ((jc+r)*ldb+p)*4), ldb, min(ks.packRows, cols-r), unsafe.Add(dst, r*4), w)
+				pack(kb, unsafe.Add(b, ((jc+r)*ldb+p)<<sh), ldb, min(ks.packRows, cols-r), unsafe.Add(dst, r*4), w)
 			}
 			nnPanel(ks, kb, min(p, 1), unsafe.Add(a, p*4), lda, dst, w, unsafe.Add(c, jc*4), ldc, i0, i1, cols)
 		}

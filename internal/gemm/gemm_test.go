@@ -227,8 +227,11 @@ func products() []product {
 		}
 	}
 	big := []product{
-		{batch: 1, m: 37, n: 70, k: 1600, padA: 5, padB: 3, padC: 1},           // K blocks, parallel
-		{batch: 1, m: 1, n: 3001, k: 300, padB: 1},                             // decode, split along n
+		{batch: 1, m: 37, n: 70, k: 1600, padA: 5, padB: 3, padC: 1}, // K blocks, parallel
+		{batch: 1, m: 1, n: 3001, k: 300, padB: 1},
+		{batch: 1, m: 70, n: 100, k: 1000, padA: 1, padB: 2, padC: 3},          // from gathered B, K blocks
+		{elem: elemBF16, batch: 1, m: 70, n: 100, k: 1000, padA: 1, padB: 2},   // from widened B
+		{elem: elemF16, batch: 1, m: 130, n: 37, k: 33, padC: 1},               // decode, split along n
 		{batch: 1, m: 130, n: 37, k: 90, padC: 2},                              // split along m
 		{nn: true, batch: 1, m: 70, n: 150, k: 900, padA: 1, padB: 7, padC: 1}, // K blocks, parallel
 		{nn: true, batch: 1, m: 1, n: 3001, k: 100},

@@ -26,6 +26,9 @@ type ntFunc func(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c 
 // its columns j; masked tiles have cols columns.
 type nnFunc func(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int, c unsafe.Pointer, ldc int, acc int, cols int)
 
+// packFunc is the type of kernels.pack.
+type packFunc func(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int)
+
 // ntTiles are the NT tiles of one element type: mr×nr, 1×nr, mr×1 and 1×1.
 type ntTiles struct {
 	tile, row, col, one ntFunc
@@ -48,10 +51,11 @@ type kernels struct {
 	// nnRowMask 1×cols with cols ≤ vw.
 	nnTile, nnRow, nnMask, nnRowMask nnFunc
 
-	// pack, when not nil, lets NT products with many rows run on the NN
-	// tiles: it writes the transpose of a rows×k block of float32 B
-	// (rows ≤ packRows) to dst, dst[p·ldd+r] = B[r·ldb+p].
-	pack     func(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int)
+	// pack, where not nil for an element type of B, lets NT products
+	// with many rows run on the NN tiles: it writes the transpose of a
+	// rows×k block of B (rows ≤ packRows), widened to float32, to dst:
+	// dst[p·ldd+r] = B[r·ldb+p].
+	pack     [numElems]packFunc
 	packRows int
 }
 

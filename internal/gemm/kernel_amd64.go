@@ -15,7 +15,8 @@ var avx512Kernels = kernels{
 	nnMR: 6, nnNV: 4, vw: 16,
 	nnTile: nnF32Tile6x4AVX512, nnRow: nnF32Tile1x4AVX512,
 	nnMask: nnF32Mask6AVX512, nnRowMask: nnF32Mask1AVX512,
-	pack: packTAVX512, packRows: 16,
+	pack:     [numElems]packFunc{packTAVX512, goPackBF16, goPackF16},
+	packRows: 16,
 }
 
 var avx2Kernels = kernels{
@@ -30,6 +31,8 @@ var avx2Kernels = kernels{
 	nnMR:     6, nnNV: 2, vw: 8,
 	nnTile: nnF32Tile6x2AVX2, nnRow: nnF32Tile1x2AVX2,
 	nnMask: nnF32Mask6AVX2, nnRowMask: nnF32Mask1AVX2,
+	pack:     [numElems]packFunc{goPackF32, goPackBF16, goPackF16},
+	packRows: 16,
 }
 
 // platformKernels returns the assembly kernel sets this CPU supports.

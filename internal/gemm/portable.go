@@ -103,6 +103,65 @@ func goNN(k int, a unsafe.Pointer, _ int, b unsafe.Pointer, ldb int, c unsafe.Po
 	}
 }
 
+// goPackF32 is a packFunc for float32 B: rows of B are read in fours and
+// written as the columns of dst.
+func goPackF32(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	if k == 0 {
+		return
+	}
+	d := unsafe.Slice((*float32)(dst), (k-1)*ldd+rows)
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0 := unsafe.Slice((*float32)(unsafe.Add(b, r*ldb*4)), k)
+		s1 := unsafe.Slice((*float32)(unsafe.Add(b, (r+1)*ldb*4)), k)
+		s2 := unsafe.Slice((*float32)(unsafe.Add(b, (r+2)*ldb*4)), k)
+		s3 := unsafe.Slice((*float32)(unsafe.Add(b, (r+3)*ldb*4)), k)
+		for p := range k {
+			q := d[p*ldd+r : p*ldd+r+4]
+			q[0], q[1], q[2], q[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; r < rows; r++ {
+		s0 := unsafe.Slice((*float32)(unsafe.Add(b, r*ldb*4)), k)
+		for p, v := range s0 {
+			d[p*ldd+r] = v
+		}
+	}
+}
+
+func goPackBF16(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	goPack16(k, b, ldb, rows, dst, ldd, BF16ToFloat32)
+}
+
+func goPackF16(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	goPack16(k, b, ldb, rows, dst, ldd, F16ToFloat32)
+}
+
+// goPack16 is a packFunc for 16-bit B widened by widen.
+func goPack16(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int, widen func(uint16) float32) {
+	if k == 0 {
+		return
+	}
+	d := unsafe.Slice((*float32)(dst), (k-1)*ldd+rows)
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0 := unsafe.Slice((*uint16)(unsafe.Add(b, r*ldb*2)), k)
+		s1 := unsafe.Slice((*uint16)(unsafe.Add(b, (r+1)*ldb*2)), k)
+		s2 := unsafe.Slice((*uint16)(unsafe.Add(b, (r+2)*ldb*2)), k)
+		s3 := unsafe.Slice((*uint16)(unsafe.Add(b, (r+3)*ldb*2)), k)
+		for p := range k {
+			q := d[p*ldd+r : p*ldd+r+4]
+			q[0], q[1], q[2], q[3] = widen(s0[p]), widen(s1[p]), widen(s2[p]), widen(s3[p])
+		}
+	}
+	for ; r < rows; r++ {
+		s0 := unsafe.Slice((*uint16)(unsafe.Add(b, r*ldb*2)), k)
+		for p, v := range s0 {
+			d[p*ldd+r] = widen(v)
+		}
+	}
+}
+
 // BF16ToFloat32 widens bfloat16 bits to the float32 they stand for
 // (exactly: a bfloat16 is the upper half of a float32).
 func BF16ToFloat32(h uint16) float32 {
