@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/actsh/actsh/internal/gemm"
 )
 
 // Name is the name the backend registers with GoMLX: GOMLX_BACKEND=cpu.
@@ -52,7 +54,7 @@ func (b *Backend) String() string { return Name }
 
 // Description implements backends.Backend: it names the matrix kernel.
 func (b *Backend) Description() string {
-	return fmt.Sprintf("actsh CPU backend (%s matrix kernels; other operations on GoMLX's pure-Go backend)", gemmKernel())
+	return fmt.Sprintf("actsh CPU backend (%s matrix kernels; other operations on GoMLX's pure-Go backend)", gemm.Kernel())
 }
 
 // NumDevices implements backends.Backend.

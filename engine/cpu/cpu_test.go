@@ -210,3 +210,58 @@ func TestFallbackOps(t *testing.T) {
 }
 
 var _ = shapes.Make
+
+// TestFusion runs chains of elementwise operations that fuse into one
+// loop: broadcasts of vectors, of per-row values and of scalars, masks
+// from integer comparisons, selections, conversions, the math functions
+// (float32 approximations: 2e-6 relative), against the pure-Go backend.
+func TestFusion(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	same(t, 2e-6, func(in []*Node) []*Node {
+		x, w, ids := in[0], in[1], in[2] // [3,5,7], [7], [3,5] int32 as float
+		g := x.Graph()
+		B, T, D := 3, 5, 7
+		mean := ReduceAndKeep(x, ReduceMean, -1) // [3,5,1]
+		c := Sub(x, mean)
+		v := ReduceAndKeep(Square(c), ReduceMean, -1)
+		ln := Mul(Mul(c, Rsqrt(AddScalar(v, 1e-5))), BroadcastToDims(Reshape(w, 1, 1, D), B, T, D))
+		gelu := Mul(MulScalar(x, 0.5), OnePlus(Tanh(MulScalar(Add(x, MulScalar(Mul(Square(x), x), 0.044715)), 0.7978845608))))
+		silu := Mul(x, Sigmoid(x))
+		iid := ConvertDType(ids, dtypes.Int32)
+		mask := LogicalAnd(GreaterThan(iid, Const(g, int32(0))), LessOrEqual(Iota(g, shapes.Make(dtypes.Int32, B, T), 1), Const(g, int32(3))))
+		sel := Where(BroadcastToDims(Reshape(mask, B, T, 1), B, T, D), Exp(x), Const(g, float32(-1)))
+		big := Where(GreaterThan(x, ZerosLike(x)), MulScalar(x, 100), MulScalar(x, -100))
+		return []*Node{ln, gelu, silu, sel, Tanh(big), Sigmoid(big), Exp(Neg(Abs(big))), ConvertDType(mask, dtypes.Float32), Max(x, Neg(x)), Min(x, Const(g, float32(0)))}
+	}, randTensor(r, 3, 5, 7), randTensor(r, 7), tensors.FromFlatDataAndDimensions([]float32{1, 0, 2, -1, 3, 0, 0, 5, 1, 2, -3, 1, 0, 4, 4}, 3, 5))
+}
+
+func TestMathF32(t *testing.T) {
+	var xs []float32
+	for v := -100.0; v <= 100; v += 0.01 {
+		xs = append(xs, float32(v))
+	}
+	xs = append(xs, float32(math.Inf(1)), float32(math.Inf(-1)), 0, -0.0, 1e-30, -1e-30)
+	ours, _ := backendsUnderTest(t)
+	e, err := NewExec(ours, func(x *Node) (*Node, *Node, *Node) { return Exp(x), Tanh(x), Sigmoid(x) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Exec(tensors.FromFlatDataAndDimensions(xs, len(xs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, th, sg := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1]), tensors.MustCopyFlatData[float32](out[2])
+	for i, x := range xs {
+		w := math.Exp(float64(x))
+		// exp: 2 ulp relative where the result is a normal float32.
+		if w > 1.2e-38 && w < math.MaxFloat32 && math.Abs(float64(ex[i])-w) > 2.5e-7*w {
+			t.Errorf("exp(%g) = %g, want %g", x, ex[i], w)
+		}
+		if d := math.Abs(float64(th[i]) - math.Tanh(float64(x))); d > 2e-7 {
+			t.Errorf("tanh(%g) = %g, want %g", x, th[i], math.Tanh(float64(x)))
+		}
+		if d := math.Abs(float64(sg[i]) - 1/(1+math.Exp(-float64(x)))); d > 2e-7 {
+			t.Errorf("sigmoid(%g) = %g (|Δ| %g)", x, sg[i], d)
+		}
+	}
+}

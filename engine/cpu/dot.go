@@ -6,6 +6,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/actsh/actsh/internal/gemm"
 )
 
 // operand describes one side of a DotGeneral as a batch of matrices: the
@@ -69,6 +71,17 @@ func describe(dims, batch, contract []int) (operand, bool) {
 	o.batch, o.bs, ok1 = collapse(dims, st, batch)
 	o.rows, o.rs, ok2 = collapse(dims, st, free)
 	o.k, o.ks, ok3 = collapse(dims, st, contract)
+	// Strides of indices that take one value are free: pick the ones the
+	// kernels like (contiguous rows).
+	if o.k <= 1 {
+		o.ks = 1
+	}
+	if o.rows <= 1 {
+		o.rs = 1
+		if o.ks == 1 {
+			o.rs = o.k
+		}
+	}
 	return o, ok1 && ok2 && ok3
 }
 
@@ -140,22 +153,19 @@ func matmul(B, M, N, K int, a []float32, lo operand, b []float32, ro operand, c 
 		clear(c[:B*M*N])
 		return
 	}
-	if lo.ks != 1 && !(M == 1) {
+	if lo.ks != 1 {
 		// lhs is contracted along a strided index: copy it to rows.
-		a = gatherRows(a, lo, B, M, K)
-		lo = operand{batch: B, rows: M, k: K, bs: M * K, rs: K, ks: 1}
-	} else if lo.ks != 1 {
 		a = gatherRows(a, lo, B, M, K)
 		lo = operand{batch: B, rows: M, k: K, bs: M * K, rs: K, ks: 1}
 	}
 	switch {
 	case ro.ks == 1:
-		gemmNTBatch(B, M, N, K, a, lo.bs, lo.rs, b, ro.bs, ro.rs, c, M*N, N)
+		gemm.NTBatch(B, M, N, K, a, lo.bs, lo.rs, b, ro.bs, ro.rs, c, M*N, N)
 	case ro.rs == 1:
-		gemmNNBatch(B, M, N, K, a, lo.bs, lo.rs, b, ro.bs, ro.ks, c, M*N, N)
+		gemm.NNBatch(B, M, N, K, a, lo.bs, lo.rs, b, ro.bs, ro.ks, c, M*N, N)
 	default:
 		b = gatherRows(b, ro, B, N, K)
-		gemmNTBatch(B, M, N, K, a, lo.bs, lo.rs, b, N*K, K, c, M*N, N)
+		gemm.NTBatch(B, M, N, K, a, lo.bs, lo.rs, b, N*K, K, c, M*N, N)
 	}
 }
 

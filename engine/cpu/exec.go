@@ -11,8 +11,9 @@ import (
 // storage is a buffer of the pure-Go backend holding one or more values
 // (a reshape is a view of its input's storage).
 type storage struct {
-	buf  backends.Buffer
-	flat any
+	buf   backends.Buffer
+	flat  any
+	shape shapes.Shape // the buffer's own shape (views may differ)
 	// refs counts the uses still pending, over every value it holds.
 	refs int
 	// owned: this run may reuse or free it (an intermediate, or a donated
@@ -36,8 +37,9 @@ type Executable struct {
 	name    string
 	params  []*Node
 	outputs []*Node
-	order   []*Node // the nodes the outputs need, in build order
-	uses    []int   // per node index: pending uses in one run (outputs count once)
+	order   []*Node   // the nodes to run, in build order (fused ones run inside their loop's root)
+	args    [][]*Node // per node index: the values its kernel reads (a fused loop: its leaves)
+	uses    []int     // per node index: pending uses in one run (outputs count once)
 	kernels []kernel
 	consts  map[int]*storage
 }
@@ -46,7 +48,8 @@ var _ backends.Executable = (*Executable)(nil)
 
 func newExecutable(b *Builder, outputs []*Node) (*Executable, error) {
 	e := &Executable{backend: b.backend, name: b.name, params: b.params, outputs: outputs,
-		uses: make([]int, len(b.nodes)), kernels: make([]kernel, len(b.nodes)), consts: map[int]*storage{}}
+		uses: make([]int, len(b.nodes)), kernels: make([]kernel, len(b.nodes)), args: make([][]*Node, len(b.nodes)),
+		consts: map[int]*storage{}}
 	need := make([]bool, len(b.nodes))
 	var mark func(n *Node)
 	mark = func(n *Node) {
@@ -58,29 +61,52 @@ func newExecutable(b *Builder, outputs []*Node) (*Executable, error) {
 			mark(in)
 		}
 	}
+	isOutput := make([]bool, len(b.nodes))
 	for _, o := range outputs {
 		if o.tuple == nil && o.outs != nil {
 			return nil, fmt.Errorf("cpu: compile %s: an output is a multi-output op", b.name)
 		}
 		mark(o)
-		e.uses[o.idx]++
+		isOutput[o.idx] = true
 	}
+	var order []*Node
+	uses := make([]int, len(b.nodes))
 	for _, n := range b.nodes {
 		if !need[n.idx] {
 			continue
 		}
 		for _, in := range n.inputs {
-			e.uses[in.idx]++
+			uses[in.idx]++
 		}
-		if n.op == backends.OpTypeParameter {
+		if n.op != backends.OpTypeParameter {
+			order = append(order, n)
+		}
+	}
+	loops, absorbed := plan(order, uses, isOutput)
+	for _, n := range order {
+		if absorbed[n.idx] {
 			continue
 		}
 		e.order = append(e.order, n)
-		k, err := e.kernelFor(n)
-		if err != nil {
-			return nil, fmt.Errorf("cpu: compile %s: %s: %w", b.name, n.op, err)
+		if f, ok := loops[n.idx]; ok {
+			for _, l := range f.leaves {
+				e.args[n.idx] = append(e.args[n.idx], l.node)
+			}
+			e.kernels[n.idx] = f.kernel()
+		} else {
+			e.args[n.idx] = n.inputs
+			k, err := e.kernelFor(n)
+			if err != nil {
+				return nil, fmt.Errorf("cpu: compile %s: %s: %w", b.name, n.op, err)
+			}
+			e.kernels[n.idx] = k
 		}
-		e.kernels[n.idx] = k
+		for _, in := range e.args[n.idx] {
+			e.uses[in.idx]++
+		}
+	}
+	for _, o := range outputs {
+		e.uses[o.idx]++
 	}
 	return e, nil
 }
@@ -95,7 +121,7 @@ func (e *Executable) kernelFor(n *Node) (kernel, error) {
 			return nil, err
 		}
 		flat, _ := e.backend.BufferData(buf)
-		e.consts[n.idx] = &storage{buf: buf, flat: flat}
+		e.consts[n.idx] = &storage{buf: buf, flat: flat, shape: n.shape}
 		return func(r *run, n *Node, _ []*value) (*value, error) {
 			return &value{st: e.consts[n.idx], shape: n.shape}, nil
 		}, nil
@@ -165,7 +191,7 @@ func (e *Executable) fallback(n *Node) (kernel, error) {
 				return nil, err
 			}
 			shape, _ := e.backend.BufferShape(b)
-			vals[i] = &value{st: &storage{buf: b, flat: flat, owned: true}, shape: shape}
+			vals[i] = &value{st: &storage{buf: b, flat: flat, shape: shape, owned: true}, shape: shape}
 		}
 		if n.outs != nil {
 			r.tuples[n.idx] = vals
@@ -188,16 +214,16 @@ func (r *run) alloc(shape shapes.Shape) (*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &value{st: &storage{buf: buf, flat: flat, owned: true}, shape: shape}, nil
+	return &value{st: &storage{buf: buf, flat: flat, shape: shape, owned: true}, shape: shape}, nil
 }
 
 // reusable reports whether the kernel may write its output into v's
 // buffer: v is owned, this is its last use, and the buffer has shape.
 func reusable(v *value, shape shapes.Shape) bool {
-	if !v.st.owned || v.st.returned || v.st.refs != 1 || v.shape.DType != shape.DType {
+	if !v.st.owned || v.st.returned || v.st.refs != 1 || v.st.shape.DType != shape.DType {
 		return false
 	}
-	return slices.Equal(v.shape.Dimensions, shape.Dimensions)
+	return slices.Equal(v.st.shape.Dimensions, shape.Dimensions)
 }
 
 func (r *run) release(v *value) {
@@ -235,7 +261,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			return nil, err
 		}
 		owned := i < len(donate) && donate[i]
-		st := &storage{buf: inputs[i], flat: flat, owned: owned, refs: e.uses[p.idx]}
+		st := &storage{buf: inputs[i], flat: flat, shape: shape, owned: owned, refs: e.uses[p.idx]}
 		if st.refs == 0 && owned {
 			_ = e.backend.BufferFinalize(inputs[i])
 			continue
@@ -243,8 +269,8 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		r.vals[p.idx] = &value{st: st, shape: p.shape}
 	}
 	for _, n := range e.order {
-		in := make([]*value, len(n.inputs))
-		for i, x := range n.inputs {
+		in := make([]*value, len(e.args[n.idx]))
+		for i, x := range e.args[n.idx] {
 			if x.outs == nil || x.tuple != nil {
 				in[i] = r.vals[x.idx]
 			}
@@ -264,8 +290,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 	outs = make([]backends.Buffer, len(e.outputs))
 	for i, o := range e.outputs {
 		v := r.vals[o.idx]
-		shape, _ := e.backend.BufferShape(v.st.buf)
-		if v.st.owned && !v.st.returned && slices.Equal(shape.Dimensions, o.shape.Dimensions) {
+		if v.st.owned && !v.st.returned && slices.Equal(v.st.shape.Dimensions, o.shape.Dimensions) {
 			v.st.returned = true
 			outs[i] = v.st.buf
 			continue
