@@ -9,9 +9,11 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/x448/float16"
 
 	"github.com/actsh/actsh/engine/cpu"
 )
@@ -264,4 +266,65 @@ func TestMathF32(t *testing.T) {
 			t.Errorf("sigmoid(%g) = %g (|Δ| %g)", x, sg[i], d)
 		}
 	}
+}
+
+// TestDataMovement covers reductions over leading, trailing and
+// scattered axes, slices, concatenations, embedding lookups (indices out
+// of range are clamped), iota.
+func TestDataMovement(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	same(t, 1e-6, func(in []*Node) []*Node {
+		x, ids := in[0], in[1]
+		g := x.Graph()
+		table := Reshape(x, 12, 10)
+		iid := ConvertDType(ids, dtypes.Int32)
+		return []*Node{
+			ReduceSum(x, -1), ReduceSum(x, 0), ReduceMax(x, 0, 2), ReduceMin(x, 1), ReduceMultiply(Reshape(x, 120)), ReduceSum(x),
+			Slice(x, AxisRange(1, 3), AxisRange(), AxisRange(2, 7)),
+			Concatenate([]*Node{x, Neg(x), Slice(x, AxisRange(), AxisRange(), AxisRange(0, 3))}, -1),
+			Concatenate([]*Node{x, x}, 0),
+			Gather(table, ExpandAxes(iid, -1)),
+			Iota(g, shapes.Make(dtypes.Int32, 3, 4), 0), Iota(g, shapes.Make(dtypes.Float32, 3, 4), 1),
+		}
+	}, randTensor(r, 3, 4, 10), tensors.FromFlatDataAndDimensions([]float32{0, 11, 5, 3, -1, 40}, 2, 3))
+}
+
+// TestHalfWeights checks products with bfloat16 weights
+// converted in the graph (read directly by the kernels) and row lookups
+// from a half table, against the pure-Go backend converting first.
+func TestHalfWeights(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	// GoMLX's pure-Go backend has no float16 (it refuses such parameters),
+	// so float16 weights are not kept as such on this backend either.
+	for _, dt := range []dtypes.DType{dtypes.BFloat16} {
+		t.Run(dt.String(), func(t *testing.T) {
+			same(t, 1e-5, func(in []*Node) []*Node {
+				x, w := in[0], in[1]
+				wf := ConvertDType(w, dtypes.Float32)
+				ids := Const(x.Graph(), [][]int32{{3}, {0}, {6}})
+				return []*Node{
+					DotGeneral(x, []int{1}, nil, wf, []int{1}, nil),                      // [5,33]·[7,33]ᵀ
+					DotGeneral(Reshape(x, 5, 1, 33), []int{2}, nil, wf, []int{1}, nil),   // extra axis
+					DotGeneral(ConvertDType(Gather(w, ids), dtypes.Float32), []int{1}, nil, wf, []int{1}, nil),
+					DotGeneral(wf, []int{0}, nil, Slice(x, AxisRange(0, 5), AxisRange(0, 7)), []int{1}, nil), // not [out,in]: fallback
+				}
+			}, randTensor(r, 5, 33), halfTensor(r, dt, 7, 33))
+		})
+	}
+}
+
+func halfTensor(r *rand.Rand, dt dtypes.DType, dims ...int) *tensors.Tensor {
+	x := tensors.MustCopyFlatData[float32](randTensor(r, dims...))
+	if dt == dtypes.BFloat16 {
+		v := make([]bfloat16.BFloat16, len(x))
+		for i, f := range x {
+			v[i] = bfloat16.FromFloat32(f)
+		}
+		return tensors.FromFlatDataAndDimensions(v, dims...)
+	}
+	v := make([]float16.Float16, len(x))
+	for i, f := range x {
+		v[i] = float16.Fromfloat32(f)
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
 }

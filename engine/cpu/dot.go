@@ -89,7 +89,13 @@ func describe(dims, batch, contract []int) (operand, bool) {
 func dotKernel(n *Node) kernel {
 	p := n.params.(*dotParams)
 	lhs, rhs := n.inputs[0], n.inputs[1]
-	if lhs.shape.DType != dtypes.Float32 || rhs.shape.DType != dtypes.Float32 {
+	if lhs.shape.DType != dtypes.Float32 {
+		return nil
+	}
+	if rhs.shape.DType == dtypes.BFloat16 || rhs.shape.DType == dtypes.Float16 {
+		return halfDotKernel(n, p)
+	}
+	if rhs.shape.DType != dtypes.Float32 {
 		return nil
 	}
 	ld, rd := lhs.shape.Dimensions, rhs.shape.Dimensions
@@ -186,3 +192,44 @@ func gatherRows(x []float32, o operand, B, rows, K int) []float32 {
 
 var _ = fmt.Sprint
 var _ = backends.OpTypeDotGeneral
+
+// halfDotKernel runs a product with half-precision weights laid out
+// [out, in] (the contracted index contiguous): the kernels widen them.
+// Other layouts return nil (the fallback converts, then multiplies).
+func halfDotKernel(n *Node, p *dotParams) kernel {
+	lhs, rhs := n.inputs[0], n.inputs[1]
+	ld, rd := lhs.shape.Dimensions, rhs.shape.Dimensions
+	lo, lok := describe(ld, p.lhsBatch, p.lhsContract)
+	ro, rok := describe(rd, p.rhsBatch, p.rhsContract)
+	if !rok || ro.ks != 1 || lo.batch != 1 {
+		return nil
+	}
+	var lperm []int
+	if !lok {
+		lperm = slices.Concat(p.lhsBatch, freeAxes(len(ld), p.lhsBatch, p.lhsContract), p.lhsContract)
+		lo = packed(ld, p.lhsBatch, p.lhsContract)
+	}
+	M, N, K := lo.rows, ro.rows, lo.k
+	nt := gemm.NTF16
+	if rhs.shape.DType == dtypes.BFloat16 {
+		nt = gemm.NTBF16
+	}
+	return func(r *run, n *Node, in []*value) (*value, error) {
+		a, l := in[0].st.flat.([]float32), lo
+		if lperm != nil {
+			a = transposeCopy(a, ld, lperm)
+		}
+		if l.ks != 1 {
+			a = gatherRows(a, l, 1, M, K)
+			l = operand{batch: 1, rows: M, k: K, rs: K, ks: 1}
+		}
+		out, err := r.alloc(n.shape)
+		if err != nil {
+			return nil, err
+		}
+		if M > 0 && N > 0 {
+			nt(M, N, K, a, l.rs, halfBits(in[1].st.flat), ro.rs, out.st.flat.([]float32), N)
+		}
+		return out, nil
+	}
+}

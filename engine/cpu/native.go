@@ -29,6 +29,18 @@ func nativeKernel(n *Node) kernel {
 			transposeInto(out.st.flat, in[0].st.flat, dims, perm)
 			return out, nil
 		}
+	case backends.OpTypeReduceSum, backends.OpTypeReduceMax, backends.OpTypeReduceMin, backends.OpTypeReduceProduct:
+		return reduceKernel(n)
+	case backends.OpTypeSlice:
+		return sliceKernel(n)
+	case backends.OpTypeConcatenate:
+		return concatKernel(n)
+	case backends.OpTypeGather:
+		return gatherKernel(n)
+	case backends.OpTypeIota:
+		return iotaKernel(n)
+	case backends.OpTypeConvertDType:
+		return widenKernel(n)
 	case backends.OpTypeDynamicUpdateSlice:
 		return dynamicUpdateSlice
 	case backends.OpTypeDynamicSlice:

@@ -161,12 +161,32 @@ func (b *Builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, 
 	}))
 }
 
-// DotGeneral implements backends.StandardOps.
+// DotGeneral implements backends.StandardOps. A float32 product whose
+// rhs is a bfloat16 or float16 value converted to float32 (weights kept in
+// their checkpoint's dtype) reads the half-precision values directly: the
+// kernels widen them as they go, and the converted copy is never made.
 func (b *Builder) DotGeneral(lhs backends.Op, lhsContractingAxes, lhsBatchAxes []int, rhs backends.Op, rhsContractingAxes, rhsBatchAxes []int) (backends.Op, error) {
-	p := &dotParams{clone(lhsContractingAxes), clone(lhsBatchAxes), clone(rhsContractingAxes), clone(rhsBatchAxes)}
-	return b.op(backends.OpTypeDotGeneral, []backends.Op{lhs, rhs}, p, one(func(s backends.Builder, in []backends.Op) (backends.Op, error) {
-		return s.DotGeneral(in[0], clone(lhsContractingAxes), clone(lhsBatchAxes), in[1], clone(rhsContractingAxes), clone(rhsBatchAxes))
+	lc, lb, rc, rb := clone(lhsContractingAxes), clone(lhsBatchAxes), clone(rhsContractingAxes), clone(rhsBatchAxes)
+	p := &dotParams{lc, lb, rc, rb}
+	op, err := b.op(backends.OpTypeDotGeneral, []backends.Op{lhs, rhs}, p, one(func(s backends.Builder, in []backends.Op) (backends.Op, error) {
+		return s.DotGeneral(in[0], clone(lc), clone(lb), in[1], clone(rc), clone(rb))
 	}))
+	if err != nil {
+		return nil, err
+	}
+	n := op.(*Node)
+	if c := n.inputs[1]; c.op == backends.OpTypeConvertDType && c.shape.DType == dtypes.Float32 && n.inputs[0].isFloat32() &&
+		(c.inputs[0].shape.DType == dtypes.BFloat16 || c.inputs[0].shape.DType == dtypes.Float16) {
+		n.inputs[1] = c.inputs[0]
+		n.replay = one(func(s backends.Builder, in []backends.Op) (backends.Op, error) {
+			w, err := s.ConvertDType(in[1], dtypes.Float32)
+			if err != nil {
+				return nil, err
+			}
+			return s.DotGeneral(in[0], clone(lc), clone(lb), w, clone(rc), clone(rb))
+		})
+	}
+	return n, nil
 }
 
 // DynamicSlice implements backends.StandardOps (the pure-Go backend has
