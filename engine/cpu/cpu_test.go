@@ -303,8 +303,8 @@ func TestHalfWeights(t *testing.T) {
 				wf := ConvertDType(w, dtypes.Float32)
 				ids := Const(x.Graph(), [][]int32{{3}, {0}, {6}})
 				return []*Node{
-					DotGeneral(x, []int{1}, nil, wf, []int{1}, nil),                      // [5,33]·[7,33]ᵀ
-					DotGeneral(Reshape(x, 5, 1, 33), []int{2}, nil, wf, []int{1}, nil),   // extra axis
+					DotGeneral(x, []int{1}, nil, wf, []int{1}, nil),                    // [5,33]·[7,33]ᵀ
+					DotGeneral(Reshape(x, 5, 1, 33), []int{2}, nil, wf, []int{1}, nil), // extra axis
 					DotGeneral(ConvertDType(Gather(w, ids), dtypes.Float32), []int{1}, nil, wf, []int{1}, nil),
 					DotGeneral(wf, []int{0}, nil, Slice(x, AxisRange(0, 5), AxisRange(0, 7)), []int{1}, nil), // not [out,in]: fallback
 				}
