@@ -37,27 +37,38 @@
 // benchmarks and comparisons; a choice the CPU lacks falls back to the
 // fastest one it has.
 //
-// NT products compute each output as a dot product: a tile of 4×4 outputs
-// (3×4 on AVX2) keeps one vector accumulator per output, loads rows of A
-// and B straight from the caller's slices (weights are never repacked) and
-// sums each accumulator's lanes at the end. NN products broadcast A[i,p]
-// and add it times a row of B to 6 rows × 64 columns of C (6×16 on AVX2).
-// Both run over K in blocks (1024 steps for NT when K > 1536, 512 for NN
-// when K > 768) and over B in blocks of about 256 KiB, so operands come
-// from L1 and L2. The tail of K and of a row of C is handled with masked
-// loads and stores: nothing outside the operands is read or written.
+// NT products with fewer than 64 rows (decoding, short prompts) compute
+// each output as a dot product: a tile of 4×4 outputs (3×4 on AVX2) keeps
+// one vector accumulator per output, loads rows of A and B straight from
+// the caller's slices (weights are never copied), prefetches the rows of
+// B the next tile reads, and sums each accumulator's lanes at the end.
+// NN products broadcast A[i,p] and add it times a row of B to 6 rows × 64
+// columns of C (6×16 on AVX2). NT products with 64 rows or more run on
+// the NN tiles too: a block of B one tile wide (64 rows × up to 768 steps
+// of K) is transposed, and widened from bfloat16 or half, into a pooled
+// scratch buffer and used by every row of A, which pays for the copy.
+// Products run over K in blocks (1024 steps for dot products when
+// K > 1536, 512 for the others when K > 768) and over B in blocks of
+// about 256 KiB, so operands come from L1 and L2. The tails of K and of
+// the rows of C are handled with masked loads and stores: nothing outside
+// the operands is read or written.
 //
 // Products of more than about 130 000 multiply-adds are split across
-// runtime.GOMAXPROCS(0) goroutines: whole products of a batch, else rows
-// of C, else columns (for one or a few rows, as in decoding).
+// runtime.GOMAXPROCS(0) goroutines: whole products of a batch, else
+// columns or rows of C in whole tiles (columns when few rows, as in
+// decoding, and for the broadcast tiles, so that goroutines transpose
+// different blocks of B).
 //
 // # Determinism
 //
 // Each element of C is computed by one goroutine, and the order of its
-// additions depends only on the shape and the kernel set: the same call
-// gives the same bits whatever GOMAXPROCS is, and every tile shape sums an
-// element the same way. Different kernel sets round differently: avx512,
-// avx2 and go agree to float32 rounding, not bit for bit.
+// additions depends only on the shape (m, n, k) and the kernel set: the
+// same call gives the same bits whatever GOMAXPROCS is, and every tile
+// shape of a path sums an element the same way. The dot-product and the
+// broadcast paths add in different orders, so a row of A multiplied alone
+// and within 64 or more rows may differ in the last bits. Different kernel
+// sets round differently too: avx512, avx2 and go agree to float32
+// rounding, not bit for bit.
 //
 // # Adding a kernel set
 //

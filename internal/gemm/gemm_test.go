@@ -367,21 +367,48 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestTileShapesAgree requires an element to come out the same whichever
-// tile computed it, which makes any split of the work give the same bits.
+// tile computed it, on both NT paths and on NN, which makes any split of
+// the work give the same bits: the products are recomputed on operands
+// shifted by a few rows and columns, which moves every element to another
+// place in the tiles (full, edge or masked).
 func TestTileShapesAgree(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
-		const m, n, k = 13, 14, 45
-		a := randF32(rng, m*k)
-		b := randF32(rng, n*k)
-		full := make([]float32, m*n)
-		NT(m, n, k, a, k, b, k, full, n)
-		for i := range m {
-			for j := range n {
-				var c [1]float32
-				NT(1, 1, k, a[i*k:], k, b[j*k:], k, c[:], 1)
-				if math.Float32bits(c[0]) != math.Float32bits(full[i*n+j]) {
-					t.Fatalf("C[%d,%d]: alone %g, in a tile %g", i, j, c[0], full[i*n+j])
+		for _, tc := range []struct {
+			nn      bool
+			m, n, k int
+		}{{false, 13, 14, 45}, {false, 75, 90, 45}, {true, 75, 90, 45}} {
+			m, n, k := tc.m, tc.n, tc.k
+			const di, dj = 5, 7 // shift; rows stay ≥ 64 where they were
+			a := randF32(rng, m*k)
+			b := randF32(rng, n*k)
+			full := make([]float32, m*n)
+			part := make([]float32, m*n)
+			if tc.nn {
+				NN(m, n, k, a, k, b, n, full, n)
+				NN(m-di, n-dj, k, a[di*k:], k, b[dj:], n, part, n)
+			} else {
+				NT(m, n, k, a, k, b, k, full, n)
+				NT(m-di, n-dj, k, a[di*k:], k, b[dj*k:], k, part, n)
+			}
+			for i := range m - di {
+				for j := range n - dj {
+					x, y := part[i*n+j], full[(i+di)*n+j+dj]
+					if math.Float32bits(x) != math.Float32bits(y) {
+						t.Fatalf("nn %v %dx%dx%d: C[%d,%d] %g, shifted %g", tc.nn, m, n, k, i+di, j+dj, y, x)
+					}
+				}
+			}
+			if m > 20 {
+				continue
+			}
+			for i := range m {
+				for j := range n {
+					var c [1]float32
+					NT(1, 1, k, a[i*k:], k, b[j*k:], k, c[:], 1)
+					if math.Float32bits(c[0]) != math.Float32bits(full[i*n+j]) {
+						t.Fatalf("C[%d,%d]: alone %g, in a tile %g", i, j, c[0], full[i*n+j])
+					}
 				}
 			}
 		}

@@ -1,6 +1,11 @@
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate go run gen.go
 
@@ -15,7 +20,7 @@ var avx512Kernels = kernels{
 	nnMR: 6, nnNV: 4, vw: 16,
 	nnTile: nnF32Tile6x4AVX512, nnRow: nnF32Tile1x4AVX512,
 	nnMask: nnF32Mask6AVX512, nnRowMask: nnF32Mask1AVX512,
-	pack:     [numElems]packFunc{packTAVX512, goPackBF16, goPackF16},
+	pack:     [numElems]packFunc{packF32AVX512, goPackBF16, goPackF16},
 	packRows: 16,
 }
 
@@ -48,4 +53,14 @@ func platformKernels() []*kernels {
 		ks = append(ks, &avx2Kernels)
 	}
 	return ks
+}
+
+// packF32AVX512 gathers with 32-bit byte offsets of up to 15 rows of B;
+// rows farther apart than that allows are packed in Go.
+func packF32AVX512(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	if ldb > math.MaxInt32/(4*16) {
+		goPackF32(k, b, ldb, rows, dst, ldd)
+		return
+	}
+	packTAVX512(k, b, ldb, rows, dst, ldd)
 }
