@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
@@ -245,7 +246,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 	r := &run{e: e, vals: make([]*value, len(e.uses)), tuples: map[int][]*value{}}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("cpu: %s: %v", e.name, p)
+			err = fmt.Errorf("cpu: %s: %v\n%s", e.name, p, debug.Stack())
 		}
 	}()
 	for i, p := range e.params {

@@ -97,7 +97,8 @@ type fusion struct {
 	dims   []int // output dimensions
 	leaves []leaf
 	prog   []instr
-	slots  []dtypes.DType // per lane slot: leaves first, then instructions
+	slots  []dtypes.DType // per lane slot (leaves and instructions)
+	result int            // the slot of the root's value
 	// The output axes split..rank−1 form the rows of the loop (inner
 	// elements each): over them every leaf is either contiguous or
 	// constant. Rows iterate over the axes before split.
@@ -131,10 +132,6 @@ func plan(order []*Node, uses []int, isOutput []bool) (map[int]*fusion, []bool) 
 	loops := map[int]*fusion{}
 	for _, n := range order {
 		if absorbed[n.idx] || !fusible(n) {
-			continue
-		}
-		if n.op == backends.OpTypeBroadcastInDim || n.op == backends.OpTypeIdentity {
-			// Alone, a broadcast is a copy: the plain kernel does it.
 			continue
 		}
 		loops[n.idx] = buildFusion(n, absorbed)
@@ -207,7 +204,7 @@ func buildFusion(root *Node, absorbed []bool) *fusion {
 		slotOf[n] = s
 		return s
 	}
-	visit(root, nil)
+	f.result = visit(root, nil)
 	// The trailing block: the longest run of trailing axes over which
 	// every leaf is either constant or laid out as the output is.
 	f.split = len(f.dims)
@@ -363,7 +360,7 @@ func (f *fusion) evalChunk(ls []lane, leafVals []*value, out *value, row, start,
 		evalInstr(in, ls, m)
 	}
 	o := row*f.inner + start
-	res := ls[f.prog[len(f.prog)-1].out]
+	res := ls[f.result]
 	switch d := out.st.flat.(type) {
 	case []float32:
 		copy(d[o:o+m], res.f[:m])
