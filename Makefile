@@ -10,7 +10,6 @@ setup:
 
 test: setup check
 	$(GO) test ./...
-	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 $(GO) test ./internal/simdot
 
 # Jupyter (Debian packages; as root), GoNB, gopls and goimports, and the
 # "gonb" kernel: what opening and testing the notebooks needs.
@@ -29,4 +28,3 @@ notebooks-clear:
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	GOEXPERIMENT=simd $(GO) vet ./internal/simdot

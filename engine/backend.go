@@ -15,7 +15,6 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego" // GoMLX's pure-Go backend, always available
 
 	"github.com/actsh/actsh/engine/cpu"
-	"github.com/actsh/actsh/internal/simdot"
 )
 
 var (
@@ -67,7 +66,7 @@ const PluginEnv = "ACTSH_PJRT_PLUGIN"
 //
 // Plugins are never downloaded (GoMLX's auto-install is switched off). A
 // plugin found by searching (3–5) that fails to start falls back to the
-// pure-Go backend with a message; one asked for (1, 2) is an error naming
+// CPU backend with a message; one asked for (1, 2) is an error naming
 // the plugin. The choice is reported once on stderr.
 func Backend() (backends.Backend, string, error) {
 	backendOnce.Do(func() {
@@ -81,7 +80,7 @@ type backendChoice struct {
 	config   string // for backends.NewWithConfig: "go", "xla:cuda", "xla:/path/to/plugin.so"
 	name     string // reported as the model's backend ("xla:cuda" for a CUDA plugin given by path)
 	why      string // how it was chosen, for the announcement and errors
-	fallback bool   // on failure, use the pure-Go backend instead of failing
+	fallback bool   // on failure, use the CPU backend instead of failing
 	hint     string // appended to a failure: what to check
 }
 
@@ -160,7 +159,7 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 		if c.name != "go" {
 			desc = ": " + b.Description() // XLA: the plugin, its PJRT C API version and the devices; cpu: its kernels
 		}
-		fmt.Fprintf(w, "actsh: backend %s (%s)%s%s\n", c.name, c.why, desc, vectorised(c.config))
+		fmt.Fprintf(w, "actsh: backend %s (%s)%s\n", c.name, c.why, desc)
 		return b, c.name, nil
 	}
 	msg := err.Error()
@@ -176,19 +175,6 @@ func openBackend(lookup func(string) (string, bool), w io.Writer) (backends.Back
 		return nil, "", fmt.Errorf("engine: backend %q: %w", cpu.Name, err)
 	}
 	return b, cpu.Name, nil
-}
-
-// vectorised installs the AVX-512 matrix-product kernel for the pure-Go
-// backend (package simdot: builds with GOEXPERIMENT=simd on amd64) and
-// returns the words the announcement adds when it is installed.
-func vectorised(config string) string {
-	if config != "go" && !strings.HasPrefix(config, "go:") {
-		return ""
-	}
-	if what, ok := simdot.Install(); ok {
-		return "; " + what
-	}
-	return ""
 }
 
 func newBackend(config string) (b backends.Backend, err error) {

@@ -10,19 +10,12 @@
 //
 // The defaults are the shipped model's run: 2 layers, 128 wide, 4 heads,
 // 64 positions, 1800 steps of 8 windows (0.92M tokens), peak learning rate
-// 3e-3, seed 1. Unless GOMLX_BACKEND says otherwise it trains on the
-// pure-Go backend with its ops run one after another ("go:ops_sequential":
-// the parallel scheduler can deadlock on training graphs, and a
-// sequential run is reproducible); set GOMLX_BACKEND=xla:cuda to train on
-// a GPU. On amd64 with AVX-512, matrix products run about 4–5× faster
-// (a step about 2×) in a build with Go's SIMD experiment, which the
-// vectorised kernel (internal/simdot) needs together with async
-// preemption off:
-//
-//	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go run recipes/tiny_train.go ...
-//
-// The weights then differ from the scalar build's by float32 rounding;
-// each build is deterministic on its own.
+// 3e-3, seed 1. It trains on the engine's backend: without a GPU plugin,
+// actsh's CPU backend (engine/cpu), deterministic for a given build; set
+// GOMLX_BACKEND=xla:cuda to train on a GPU. The shipped weights were made
+// on GoMLX's pure-Go backend with its ops run one after another, which
+// rounds differently: GOMLX_BACKEND=go:ops_sequential rebuilds them bit
+// for bit (about 50 minutes instead of a few).
 //
 // It prints the training loss every -log-every steps and the validation
 // perplexity every -eval-every steps and at the end, then writes a Hugging
@@ -44,12 +37,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/actsh/actsh/engine"
 	_ "github.com/actsh/actsh/engine/gpt2"
-	"github.com/actsh/actsh/internal/simdot"
 	"github.com/actsh/actsh/tiny/bpe"
 	"github.com/actsh/actsh/tiny/train"
 )
@@ -87,9 +78,6 @@ func main() {
 	logEvery := flag.Int("log-every", 50, "print the training loss every so many steps")
 	compare := flag.String("compare", "", "after training, compare the weights with this model folder (e.g. tiny/data/model for a rebuild)")
 	flag.Parse()
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
 	if flag.NArg() > 0 {
 		log.Fatalf("tiny_train: unexpected arguments %v", flag.Args())
 	}
@@ -142,10 +130,6 @@ func main() {
 		log.Fatalf("tiny_train: %v", err)
 	}
 	_, backend, _ := engine.Backend()
-	if backend == "go" || strings.HasPrefix(backend, "go:") {
-		kernel, _ := simdot.Install() // engine.Backend installed it if it can; this says which runs
-		backend += " (" + kernel + ")"
-	}
 	fmt.Printf("model: %d layers, %d wide, %d heads, %d positions, vocab %d: %d parameters; backend %s\n",
 		cfg.Layers, cfg.Embd, cfg.Heads, cfg.Positions, cfg.Vocab, cfg.NumParams(), backend)
 	fmt.Printf("run: %d steps × %d × %d = %d tokens (%.2f epochs)\n", *steps, *batch, *positions,

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -99,6 +100,7 @@ type fusion struct {
 	prog   []instr
 	slots  []dtypes.DType // per lane slot (leaves and instructions)
 	result int            // the slot of the root's value
+	pool   sync.Pool      // of scratch lanes ([]lane)
 	// The output axes split..rank−1 form the rows of the loop (inner
 	// elements each): over them every leaf is either contiguous or
 	// constant. Rows iterate over the axes before split.
@@ -205,6 +207,7 @@ func buildFusion(root *Node, absorbed []bool) *fusion {
 		return s
 	}
 	f.result = visit(root, nil)
+	f.pool.New = func() any { return f.scratch() }
 	// The trailing block: the longest run of trailing axes over which
 	// every leaf is either constant or laid out as the output is.
 	f.split = len(f.dims)
@@ -285,7 +288,8 @@ func (f *fusion) kernel() kernel {
 		per := (f.inner + chunk - 1) / chunk
 		items := rows * per
 		parallelFor(items, total, func(lo, hi int) {
-			sc := f.scratch()
+			sc := f.pool.Get().([]lane)
+			defer f.pool.Put(sc)
 			for it := lo; it < hi; it++ {
 				row, c := it/per, it%per
 				start := c * chunk
