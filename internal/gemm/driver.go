@@ -56,55 +56,106 @@ func run(j job) {
 		}
 		return
 	}
+	c := calls.Get().(*call)
+	c.job, c.ks = j, ks
 	if j.batch >= workers {
-		parallel(j.batch, workers, func(lo, hi int) {
-			for t := lo; t < hi; t++ {
-				j.product(ks, t, 0, j.m, 0, j.n)
-			}
-		})
-		return
-	}
-	// Split rows or columns in whole tiles, so every element keeps the
-	// tile shape it has in a serial run.
-	mr, nr := ks.mr, ks.nr
-	rowsFirst := j.m >= 2*mr*workers
-	if j.nn || j.packed {
-		// Columns first: workers then pack disjoint parts of B.
-		mr, nr = ks.nnMR, ks.nnNV*ks.vw
-		rowsFirst = j.n < 2*nr*workers && j.m >= 2*mr*workers
-	}
-	for t := range j.batch {
-		if rowsFirst {
-			parallel((j.m+mr-1)/mr, workers, func(lo, hi int) {
-				j.product(ks, t, lo*mr, min(hi*mr, j.m), 0, j.n)
-			})
-		} else {
-			parallel((j.n+nr-1)/nr, workers, func(lo, hi int) {
-				j.product(ks, t, 0, j.m, lo*nr, min(hi*nr, j.n))
-			})
+		c.split(splitBatch, 0, j.batch, 1, workers)
+	} else {
+		// Split rows or columns in whole tiles, so every element keeps
+		// the tile shape it has in a serial run.
+		mr, nr := ks.mr, ks.nr
+		rowsFirst := j.m >= 2*mr*workers
+		if j.nn || j.packed {
+			// Columns first: goroutines then pack disjoint parts of B.
+			mr, nr = ks.nnMR, ks.nnNV*ks.vw
+			rowsFirst = j.n < 2*nr*workers && j.m >= 2*mr*workers
 		}
+		for t := range j.batch {
+			if rowsFirst {
+				c.split(splitRows, t, j.m, mr, workers)
+			} else {
+				c.split(splitCols, t, j.n, nr, workers)
+			}
+		}
+	}
+	c.job = job{}
+	calls.Put(c)
+}
+
+// How a call is split among goroutines.
+const (
+	splitBatch = iota // whole products
+	splitRows         // rows of C of product t
+	splitCols         // columns of C of product t
+)
+
+// call is a job shared by the goroutines computing its parts.
+type call struct {
+	job
+	ks *kernels
+	wg sync.WaitGroup
+}
+
+// calls recycles calls, so that a product allocates nothing.
+var calls = sync.Pool{New: func() any { return new(call) }}
+
+// part is a piece of a call for a worker: units [lo, hi) of the split.
+type part struct {
+	c             *call
+	how, t        int
+	lo, hi, units int
+}
+
+// do computes the part.
+func (p part) do() {
+	c := p.c
+	switch p.how {
+	case splitBatch:
+		for t := p.lo; t < p.hi; t++ {
+			c.product(c.ks, t, 0, c.m, 0, c.n)
+		}
+	case splitRows:
+		c.product(c.ks, p.t, p.lo, min(p.hi, c.m), 0, c.n)
+	case splitCols:
+		c.product(c.ks, p.t, 0, c.m, p.lo, min(p.hi, c.n))
 	}
 }
 
-// parallel calls fn on up to workers contiguous parts of [0, units), the
-// first on the calling goroutine, and returns when all are done.
-func parallel(units, workers int, fn func(lo, hi int)) {
+// split computes n items (products, rows or columns) of the call in
+// parts of whole units of step items, one part on this goroutine and the
+// others on workers, and returns when all are done.
+func (c *call) split(how, t, n, step, workers int) {
+	units := (n + step - 1) / step
 	parts := min(units, workers)
-	if parts <= 1 {
-		fn(0, units)
-		return
+	per := (units + parts - 1) / parts * step
+	startWorkers(parts - 1)
+	for lo := per; lo < n; lo += per {
+		c.wg.Add(1)
+		work <- part{c: c, how: how, t: t, lo: lo, hi: min(lo+per, n)}
 	}
-	per := (units + parts - 1) / parts
-	var wg sync.WaitGroup
-	for lo := per; lo < units; lo += per {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+per, units))
+	part{c: c, how: how, t: t, lo: 0, hi: min(per, n)}.do()
+	c.wg.Wait()
+}
+
+// Workers are goroutines started on first need, as many as GOMAXPROCS
+// has asked for less one, that wait for parts on work.
+var (
+	work        = make(chan part)
+	workersMu   sync.Mutex
+	workersLive int
+)
+
+func startWorkers(n int) {
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	for ; workersLive < n; workersLive++ {
+		go func() {
+			for p := range work {
+				p.do()
+				p.c.wg.Done()
+			}
+		}()
 	}
-	fn(0, per)
-	wg.Wait()
 }
 
 // product computes rows [i0, i1) × columns [j0, j1) of product t.

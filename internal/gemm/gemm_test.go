@@ -489,3 +489,39 @@ func TestKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAllocs requires products to allocate nothing once warm, serial or
+// split among goroutines, on every path.
+func TestNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	forEachKernel(t, func(t *testing.T) {
+		for _, s := range []struct {
+			batch, m, n, k int
+			nn             bool
+		}{
+			{1, 1, 64, 64, false},    // serial
+			{1, 1, 3072, 256, false}, // columns split
+			{1, 8, 512, 256, false},  // dot tiles
+			{1, 128, 256, 64, false}, // gathered B
+			{4, 128, 128, 64, false}, // batch split
+			{1, 130, 100, 70, true},
+		} {
+			a := make([]float32, s.batch*s.m*s.k)
+			b := make([]float32, s.batch*s.n*s.k)
+			c := make([]float32, s.batch*s.m*s.n)
+			f := func() {
+				if s.nn {
+					NNBatch(s.batch, s.m, s.n, s.k, a, s.m*s.k, s.k, b, s.n*s.k, s.n, c, s.m*s.n, s.n)
+				} else {
+					NTBatch(s.batch, s.m, s.n, s.k, a, s.m*s.k, s.k, b, s.n*s.k, s.k, c, s.m*s.n, s.n)
+				}
+			}
+			if n := testing.AllocsPerRun(20, f); n != 0 {
+				t.Errorf("%+v: %v allocations per call", s, n)
+			}
+		}
+	})
+}
