@@ -6,7 +6,7 @@
 //
 // All matrices are row-major slices with a leading dimension (the distance
 // between rows, at least the row width), so sub-matrices are passed as
-// they lie. Outputs are overwritten.
+// they lie. Outputs are overwritten and must not overlap the inputs.
 //
 //   - [NT]: C[i·ldc+j] = Σ_{p<k} A[i·lda+p]·B[j·ldb+p]. B is n×k, laid out
 //     like a PyTorch Linear weight [out, in]: the product with a weight.
@@ -54,7 +54,8 @@
 // the operands is read or written.
 //
 // Products of more than about 130 000 multiply-adds are split across
-// runtime.GOMAXPROCS(0) goroutines: whole products of a batch, else
+// runtime.GOMAXPROCS(0) goroutines, the caller's and workers started once
+// and kept waiting for parts (a product allocates nothing once warm): whole products of a batch, else
 // columns or rows of C in whole tiles (columns when few rows, as in
 // decoding, and for the broadcast tiles, so that goroutines transpose
 // different blocks of B).
