@@ -71,7 +71,7 @@ func gpt2Small(b *testing.B) *engine.Model {
 }
 
 // BenchmarkGPT2Small reports tokens/s for batched prefill (8×128) and
-// cached decode (batch 8, 48 new tokens after a 16-token prompt) on a
+// cached decode (batch 8 and 1, 48 new tokens after a 16-token prompt) on a
 // GPT-2-small-shaped random model, with and without a map at every
 // layernorm (ln_1, ln_2, ln_f). It is slow on the pure-Go backend: run it
 // alone, e.g.
@@ -113,6 +113,15 @@ func BenchmarkGPT2Small(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(8*48*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+		b.Run("decode_1x48/"+st.name, func(b *testing.B) {
+			batch := prompts(r, 50257, 16)
+			for b.Loop() {
+				if _, err := m.Generate(ctx, batch, engine.GenerateOptions{Steering: st.s, MaxNewTokens: 48, StopTokens: []int{}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(48*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
 	}
 }

@@ -79,6 +79,15 @@ func FromArch(arch Arch) (*Model, error) {
 		m.paramNames = append(m.paramNames, n)
 	}
 	sort.Strings(m.paramNames)
+	// Move the weights into the backend's buffers once, at load: on CPU
+	// backends the buffer is shared host memory and the tensor's own copy
+	// is freed (one copy of the weights, not two); on a GPU they are
+	// uploaded now rather than by the first pass.
+	for _, n := range m.paramNames {
+		if err := m.params[n].MaterializeOnDevice(b, true, 0); err != nil {
+			return nil, fmt.Errorf("engine: move weight %s to the %s backend: %w", n, name, err)
+		}
+	}
 	return m, nil
 }
 
