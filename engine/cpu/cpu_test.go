@@ -284,6 +284,7 @@ func TestDataMovement(t *testing.T) {
 			Concatenate([]*Node{x, Neg(x), Slice(x, AxisRange(), AxisRange(), AxisRange(0, 3))}, -1),
 			Concatenate([]*Node{x, x}, 0),
 			Gather(table, ExpandAxes(iid, -1)),
+			Gather(x, Const(g, [][]int32{{2, 0}, {0, 3}, {1, 9}, {-4, 1}})), // [3,4,10] by (row, position) pairs
 			Iota(g, shapes.Make(dtypes.Int32, 3, 4), 0), Iota(g, shapes.Make(dtypes.Float32, 3, 4), 1),
 		}
 	}, randTensor(r, 3, 4, 10), tensors.FromFlatDataAndDimensions([]float32{0, 11, 5, 3, -1, 40}, 2, 3))

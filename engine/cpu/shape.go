@@ -88,39 +88,53 @@ func blockCopyRows(dst, src any, outer, w, stride, at int) {
 	blockCopy(dst, src, []int{outer, stride}, []int{0, at}, []int{outer, w}, true)
 }
 
-// gatherKernel handles row lookups (embeddings): operand [V, D...],
-// indices [..., 1] on axis 0, whole rows; an index outside [0, V) is
-// clamped, as XLA does.
+// gatherKernel handles lookups of whole trailing blocks: operand
+// [d0, …, dk−1, rest…], indices [..., k] giving (i0, …, ik−1), output
+// [..., rest…] (embeddings: k = 1; picking each row's last position: k =
+// 2). An index outside its axis is clamped, as XLA does.
 func gatherKernel(n *Node) kernel {
 	p := n.params.(*gatherParams)
 	x, idx := n.inputs[0], n.inputs[1]
 	xd := x.shape.Dimensions
 	id := idx.shape.Dimensions
-	if len(xd) < 1 || idx.shape.DType != dtypes.Int32 || p.indexVectorAxis != len(id)-1 || id[len(id)-1] != 1 ||
-		!slices.Equal(p.startIndexMap, []int{0}) || !slices.Equal(p.collapsedSliceAxes, []int{0}) ||
-		p.sliceSizes[0] != 1 || !slices.Equal(p.sliceSizes[1:], xd[1:]) {
+	if len(id) == 0 || idx.shape.DType != dtypes.Int32 || p.indexVectorAxis != len(id)-1 {
 		return nil
 	}
-	// The row's axes must come last in the output, in order.
+	k := id[len(id)-1]
+	if k < 1 || k > len(xd) || len(p.startIndexMap) != k || len(p.collapsedSliceAxes) != k {
+		return nil
+	}
+	for i := range k {
+		if p.startIndexMap[i] != i || p.collapsedSliceAxes[i] != i || p.sliceSizes[i] != 1 {
+			return nil
+		}
+	}
+	if !slices.Equal(p.sliceSizes[k:], xd[k:]) {
+		return nil
+	}
+	// The block's axes must come last in the output, in order.
 	for i, a := range p.offsetOutputAxes {
 		if a != len(id)-1+i {
 			return nil
 		}
 	}
 	row := 1
-	for _, d := range xd[1:] {
+	for _, d := range xd[k:] {
 		row *= d
 	}
-	V := xd[0]
+	strides := rowMajorStrides(xd[:k])
 	return func(r *run, n *Node, in []*value) (*value, error) {
 		out, err := r.alloc(n.shape)
 		if err != nil {
 			return nil, err
 		}
 		ids := in[1].st.flat.([]int32)[:idx.shape.Size()]
-		for i, v := range ids {
-			k := min(max(int(v), 0), V-1)
-			copyRows(out.st.flat, sliceOf(in[0].st.flat, k*row, row), 1, row, row, i*row)
+		for i := range len(ids) / k {
+			at := 0
+			for j, v := range ids[i*k : (i+1)*k] {
+				at += min(max(int(v), 0), xd[j]-1) * strides[j]
+			}
+			copyRows(out.st.flat, sliceOf(in[0].st.flat, at*row, row), 1, row, row, i*row)
 		}
 		return out, nil
 	}
