@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -120,10 +121,12 @@ func dotKernel(n *Node) kernel {
 		a := in[0].st.flat.([]float32)
 		b := in[1].st.flat.([]float32)
 		if lperm != nil {
-			a = transposeCopy(a, ld, lperm)
+			a = transposeScratch(a, ld, lperm)
+			defer putScratch(a)
 		}
 		if rperm != nil {
-			b = transposeCopy(b, rd, rperm)
+			b = transposeScratch(b, rd, rperm)
+			defer putScratch(b)
 		}
 		out, err := r.alloc(n.shape)
 		if err != nil {
@@ -162,6 +165,7 @@ func matmul(B, M, N, K int, a []float32, lo operand, b []float32, ro operand, c 
 	if lo.ks != 1 {
 		// lhs is contracted along a strided index: copy it to rows.
 		a = gatherRows(a, lo, B, M, K)
+		defer putScratch(a)
 		lo = operand{batch: B, rows: M, k: K, bs: M * K, rs: K, ks: 1}
 	}
 	switch {
@@ -171,24 +175,47 @@ func matmul(B, M, N, K int, a []float32, lo operand, b []float32, ro operand, c 
 		gemm.NNBatch(B, M, N, K, a, lo.bs, lo.rs, b, ro.bs, ro.ks, c, M*N, N)
 	default:
 		b = gatherRows(b, ro, B, N, K)
+		defer putScratch(b)
 		gemm.NTBatch(B, M, N, K, a, lo.bs, lo.rs, b, N*K, K, c, M*N, N)
 	}
 }
 
-// gatherRows copies a strided batch of matrices to contiguous [B, rows, K].
+// gatherRows copies a strided batch of matrices to contiguous [B, rows, K]
+// in scratch memory (return it with putScratch), in 32×32 blocks so that
+// both the strided reads and the writes stay in cache.
 func gatherRows(x []float32, o operand, B, rows, K int) []float32 {
-	out := make([]float32, B*rows*K)
+	out := getScratch(B * rows * K)
+	const blk = 32
 	for t := range B {
-		for i := range rows {
-			dst := out[(t*rows+i)*K : (t*rows+i+1)*K]
-			base := t*o.bs + i*o.rs
-			for p := range dst {
-				dst[p] = x[base+p*o.ks]
+		dst := out[t*rows*K : (t+1)*rows*K]
+		for i0 := 0; i0 < rows; i0 += blk {
+			for p0 := 0; p0 < K; p0 += blk {
+				for i := i0; i < min(i0+blk, rows); i++ {
+					base := t*o.bs + i*o.rs
+					d := dst[i*K : (i+1)*K]
+					for p := p0; p < min(p0+blk, K); p++ {
+						d[p] = x[base+p*o.ks]
+					}
+				}
 			}
 		}
 	}
 	return out
 }
+
+// scratch holds float32 buffers for operands copied before a product.
+var scratch sync.Pool
+
+// getScratch returns a float32 buffer of length n (not zeroed).
+func getScratch(n int) []float32 {
+	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+// putScratch returns a buffer from getScratch.
+func putScratch(s []float32) { scratch.Put(&s) }
 
 var _ = fmt.Sprint
 var _ = backends.OpTypeDotGeneral
@@ -217,10 +244,12 @@ func halfDotKernel(n *Node, p *dotParams) kernel {
 	return func(r *run, n *Node, in []*value) (*value, error) {
 		a, l := in[0].st.flat.([]float32), lo
 		if lperm != nil {
-			a = transposeCopy(a, ld, lperm)
+			a = transposeScratch(a, ld, lperm)
+			defer putScratch(a)
 		}
 		if l.ks != 1 {
 			a = gatherRows(a, l, 1, M, K)
+			defer putScratch(a)
 			l = operand{batch: 1, rows: M, k: K, rs: K, ks: 1}
 		}
 		out, err := r.alloc(n.shape)

@@ -65,6 +65,18 @@ func transposeCopy(x []float32, dims, perm []int) []float32 {
 	return out
 }
 
+// transposeScratch is transposeCopy into a scratch buffer (see
+// getScratch); x may be longer than dims (a view's storage).
+func transposeScratch(x []float32, dims, perm []int) []float32 {
+	size := 1
+	for _, d := range dims {
+		size *= d
+	}
+	out := getScratch(size)
+	transposeT(out, x[:size], dims, perm)
+	return out
+}
+
 // transposeInto writes src [dims] permuted into dst; both are slices of the
 // same element type.
 func transposeInto(dst, src any, dims, perm []int) {
