@@ -10,10 +10,16 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/actsh/actsh/engine"
 )
 
 // Workloads lists the workload names in the order they run.
-var Workloads = []string{"prefill", "decode", "fit"}
+var Workloads = []string{"prefill", "decode", "decode1", "longcache", "train", "fit", "gemma2"}
+
+// DefaultWorkloads are the workloads a run without -workloads selects: all
+// but gemma2 (a 2.6B-parameter model: minutes and about 16 GB of memory).
+var DefaultWorkloads = []string{"prefill", "decode", "decode1", "longcache", "train", "fit"}
 
 // Variants lists the variants of the model workloads.
 var Variants = []string{"plain", "steered"}
@@ -25,7 +31,7 @@ const DefaultPython = "/usr/bin/python3"
 // Options configures a run. The zero value runs every workload at full
 // size, once after a warm-up, with PyTorch when it is installed.
 type Options struct {
-	// Workloads picks among "prefill", "decode" and "fit"; nil means all.
+	// Workloads picks among [Workloads]; nil means [DefaultWorkloads].
 	Workloads []string
 	// Variants picks among "plain" and "steered" for prefill and decode;
 	// nil means both.
@@ -45,6 +51,13 @@ type Options struct {
 	// Install runs `apt-get install -y python3-torch` when torch is
 	// missing and the process is root.
 	Install bool
+	// LlamaCpp is the llama.cpp scratch folder (node_modules with
+	// node-llama-cpp, GGUF files, an optional native build); "" means
+	// $TMPDIR/llamacpp when it exists, "off" skips llama.cpp.
+	LlamaCpp string
+	// NoBaseline skips the training row's child process on GoMLX's
+	// pure-Go backend.
+	NoBaseline bool
 	// Log receives one line per step (warm-ups, timings); nil is silent.
 	Log io.Writer
 }
@@ -59,6 +72,10 @@ type Report struct {
 	Torch string `json:"torch,omitempty"`
 	// TorchNote says why the PyTorch side did not run, and how to fix it.
 	TorchNote string `json:"torch_note,omitempty"`
+	// LlamaCpp describes the llama.cpp build that ran ("" when none).
+	LlamaCpp string `json:"llamacpp,omitempty"`
+	// LlamaCppNote says why llama.cpp did not run, and how to enable it.
+	LlamaCppNote string `json:"llamacpp_note,omitempty"`
 	// Results has one entry per workload and variant, in run order.
 	Results []Result `json:"results"`
 }
@@ -83,16 +100,17 @@ type Machine struct {
 
 // Result is one workload in one variant on both sides.
 type Result struct {
-	// Workload is "prefill", "decode" or "fit".
+	// Workload is one of [Workloads].
 	Workload string `json:"workload"`
-	// Variant is "plain" or "steered" (prefill, decode), "ml-act" or
-	// "one-support" (fit: which PyTorch code ran).
+	// Variant is "plain" or "steered" (prefill, decode, decode1, gemma2),
+	// "ml-act" or "one-support" (fit: which PyTorch code ran), "64
+	// cached" or "1024 cached" (longcache), the backend (train).
 	Variant string `json:"variant"`
 	// Shape describes the work ("8×128", "52×2304, 512+512").
 	Shape string `json:"shape"`
-	// Unit is "tokens/s" or "fits/s".
+	// Unit is "tokens/s", "steps/s" (printed as ms/step) or "fits/s".
 	Unit string `json:"unit"`
-	// Work is the number of units (tokens, fits) one run does.
+	// Work is the number of units (tokens, steps, fits) one run does.
 	Work float64 `json:"work"`
 	// Actsh is our side.
 	Actsh Timing `json:"actsh"`
@@ -105,6 +123,38 @@ type Result struct {
 	Check string `json:"check,omitempty"`
 	// CheckOK is whether the check passed its tolerance.
 	CheckOK bool `json:"check_ok,omitempty"`
+	// Anchor is a second reference timed in the same run: llama.cpp
+	// (prefill, decode, decode1) or GoMLX's pure-Go backend (train); nil
+	// where the row has none.
+	Anchor *Anchor `json:"anchor,omitempty"`
+	// Growth is, on a longcache row of the long cache, each side's cost of
+	// a step with the long cache over one with the short cache.
+	Growth *Growth `json:"growth,omitempty"`
+
+	key   string     // the row's name in the PyTorch script's report
+	cache *cacheCase // the longcache row's case
+}
+
+// Anchor is the timing of a second reference on one row.
+type Anchor struct {
+	// Name says what ran ("llama.cpp b6770 prebuilt f32", "simplego").
+	Name string `json:"name"`
+	// Timing is nil when the anchor did not run.
+	Timing *Timing `json:"timing,omitempty"`
+	// Ratio is Actsh.Rate / Timing.Rate (above 1: actsh is faster).
+	Ratio float64 `json:"ratio,omitempty"`
+	// Note says what the anchor measured, or why it did not run.
+	Note string `json:"note,omitempty"`
+}
+
+// Growth is step@long / step@short on each side (seconds per step over
+// seconds per step; 1 means the cache's length costs nothing).
+type Growth struct {
+	// Short and Long are the numbers of tokens in the cache.
+	Short int      `json:"short"`
+	Long  int      `json:"long"`
+	Actsh float64  `json:"actsh"`
+	Torch *float64 `json:"torch,omitempty"`
 }
 
 // Timing is the timing of one side.
@@ -177,6 +227,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, fmt.Errorf("bench: unknown variant %q (have %s)", v, strings.Join(Variants, ", "))
 		}
 	}
+	if opts.Workloads == nil {
+		opts.Workloads = DefaultWorkloads
+	}
 	if opts.Reps <= 0 {
 		opts.Reps = 1
 	}
@@ -206,28 +259,47 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if opts.wants(opts.Workloads, "prefill") || opts.wants(opts.Workloads, "decode") {
+	if slices.ContainsFunc(opts.Workloads, isGPT2Workload) {
 		res, backend, err := runModel(ctx, &opts, py, dir)
 		if err != nil {
 			return nil, err
 		}
 		rep.Machine.Backend = backend
+		rep.LlamaCpp, rep.LlamaCppNote = runLlamaCpp(ctx, &opts, dir, res)
 		rep.Results = append(rep.Results, res...)
 	}
-	if opts.wants(opts.Workloads, "fit") {
-		res, err := runFit(ctx, &opts, py, dir)
+	steps := []struct {
+		name string
+		run  func(context.Context, *Options, *python, string) ([]Result, error)
+	}{{"train", runTrain}, {"fit", runFit}, {"gemma2", runGemma2}}
+	for _, st := range steps {
+		if !slices.Contains(opts.Workloads, st.name) {
+			continue
+		}
+		res, err := st.run(ctx, &opts, py, dir)
 		if err != nil {
 			return nil, err
 		}
 		rep.Results = append(rep.Results, res...)
+	}
+	if rep.Machine.Backend == "" && slices.ContainsFunc(opts.Workloads, func(w string) bool { return w != "fit" }) {
+		_, rep.Machine.Backend, _ = engine.Backend()
 	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		if r.Torch != nil && r.Torch.Rate > 0 {
 			r.Ratio = r.Actsh.Rate / r.Torch.Rate
 		}
+		if a := r.Anchor; a != nil && a.Timing != nil && a.Timing.Rate > 0 {
+			a.Ratio = r.Actsh.Rate / a.Timing.Rate
+		}
 	}
 	return rep, nil
+}
+
+// isGPT2Workload reports whether w runs on the GPT-2-small-shaped model.
+func isGPT2Workload(w string) bool {
+	return w == "prefill" || w == "decode" || w == "decode1" || w == "longcache"
 }
 
 func machine() Machine {

@@ -22,7 +22,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o Options
 	var workloads, variants, format string
-	fs.StringVar(&workloads, "workloads", strings.Join(Workloads, ","), "comma-separated workloads: prefill, decode, fit")
+	fs.StringVar(&workloads, "workloads", strings.Join(DefaultWorkloads, ","), "comma-separated workloads: "+strings.Join(Workloads, ", "))
 	fs.StringVar(&variants, "variants", strings.Join(Variants, ","), "comma-separated variants of prefill and decode: plain, steered")
 	fs.IntVar(&o.Reps, "reps", 1, "timed runs per workload, after one warm-up")
 	fs.BoolVar(&o.Quick, "quick", false, "small shapes (seconds), not the published ones")
@@ -30,14 +30,44 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.TorchThreads, "torch-threads", 0, "PyTorch's threads (0: GOMAXPROCS, as actsh)")
 	fs.BoolVar(&o.NoTorch, "no-torch", false, "skip the PyTorch side")
 	fs.BoolVar(&o.Install, "install", false, "when torch is missing and running as root: apt-get install -y python3-torch")
+	fs.StringVar(&o.LlamaCpp, "llamacpp", "", "llama.cpp scratch folder (node-llama-cpp, GGUF files, optional native build); \"\": $TMPDIR/llamacpp if present; \"off\": skip")
+	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the train row's child process on GoMLX's pure-Go backend")
 	fs.StringVar(&format, "format", "text", "report format: text, markdown or json")
 	save := fs.String("save", "", "also write the JSON report to this file")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: actsh bench [flags]\n\n"+
-			"Times actsh and PyTorch on the same machine: GPT-2-small prefill (8×128) and cached decode\n"+
-			"(8 prompts, 48 new tokens), plain and steered at every layernorm, and Linear-AcT fitting\n"+
-			"(52 points × 2304 units, 512+512 samples). The ratio is actsh's rate over PyTorch's.\n\nflags:\n")
+		fmt.Fprint(stderr, `usage: actsh bench [flags]
+
+Times actsh and PyTorch on the same machine, in the same run; the ratio is
+actsh's rate over the other side's (above 1: actsh is faster). Workloads,
+on a GPT-2-small-shaped model with random weights unless noted:
+
+  prefill    one pass over 8×128 tokens up to the final layernorm, no
+             logits (both sides; llama.cpp: last-token logits only).
+             Target ≥ 1.5× PyTorch.
+  decode     greedy, 8 prompts × 16 tokens + 48 new, KV cache, prompt pass
+             included (both sides and llama.cpp). Target ≥ 3× PyTorch.
+  decode1    the same at batch 1, 1×(16+48): the shell's case.
+  longcache  one cached decode step with 1023 vs 63 tokens in the cache,
+             batch 1: the 16 steps after the prompt timed alone on both
+             sides; ms/step and step@1024 / step@64. Target ≤ 1.3.
+  train      AdamW steps of the embedded model's configuration (2 layers,
+             128 wide, batch 8×64) on this process's backend, and in a
+             child process with GOMLX_BACKEND=go (simplego, the baseline).
+             Target ≥ 5× simplego.
+  fit        Linear-AcT, 52 points × 2304 units, 512+512 samples, against
+             ml-act's code as written and with only the support used.
+  gemma2     not in the default set: a Gemma-2-2B-shaped model with random
+             bf16 weights (5.2 GB checkpoint in a temp folder; about 16 GB
+             of memory), prefill 1×128 and decode 1×(16+16), PyTorch in
+             torch.bfloat16 after ours is released.
+
+prefill, decode and decode1 also run steered at every layernorm (λ = 0.5);
+target: steered within 10% of plain. llama.cpp columns need a scratch
+folder from shared/tools/llamacpp/run.sh (-llamacpp DIR, or $TMPDIR/llamacpp).
+
+flags:
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -93,9 +93,9 @@ func findTorch(ctx context.Context, o *Options) (*python, string) {
 // decoding the JSON it prints.
 func (p *python) run(ctx context.Context, dir, script string, args ...string) (*torchOutput, error) {
 	if p.scripts == "" {
-		sd := filepath.Join(dir, "scripts")
-		if err := os.CopyFS(sd, scripts.Scripts); err != nil {
-			return nil, fmt.Errorf("bench: extract scripts: %w", err)
+		sd, err := extractScripts(dir)
+		if err != nil {
+			return nil, err
 		}
 		p.scripts = sd
 	}
@@ -110,6 +110,19 @@ func (p *python) run(ctx context.Context, dir, script string, args ...string) (*
 		return nil, fmt.Errorf("bench: %s printed no JSON report: %w: %s", script, err, tail(stdout.String()+stderr.String(), 2000))
 	}
 	return &out, nil
+}
+
+// extractScripts copies the embedded scripts into dir/scripts, once, and
+// returns that folder.
+func extractScripts(dir string) (string, error) {
+	sd := filepath.Join(dir, "scripts")
+	if _, err := os.Stat(sd); err == nil {
+		return sd, nil
+	}
+	if err := os.CopyFS(sd, scripts.Scripts); err != nil {
+		return "", fmt.Errorf("bench: extract scripts: %w", err)
+	}
+	return sd, nil
 }
 
 func (out *torchOutput) find(workload, variant string) *torchResult {

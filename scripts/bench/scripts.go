@@ -14,5 +14,5 @@ import "embed"
 
 // Scripts is the folder of Python scripts (*.py at its root).
 //
-//go:embed *.py
+//go:embed *.py *.mjs
 var Scripts embed.FS

@@ -18,14 +18,16 @@ _DTYPES = {
     "F64": torch.float64,
     "I64": torch.int64,
     "I32": torch.int32,
+    "BF16": torch.bfloat16,
 }
 _NAMES = {v: k for k, v in _DTYPES.items()}
 
 
 def read(path):
     """Returns ({name: tensor}, metadata) for the safetensors file at path."""
+    data = bytearray(os.path.getsize(path))  # one copy, even for a 5 GB checkpoint
     with open(path, "rb") as f:
-        data = bytearray(f.read())
+        f.readinto(data)
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8 : 8 + n].decode("utf-8"))
     meta = header.pop("__metadata__", {}) or {}

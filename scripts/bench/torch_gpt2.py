@@ -17,11 +17,18 @@ as ml-act's ModelWithHooks does) computing what ml-act's LinearOTHook.forward
     mask = (lo < z) & (z < hi);  z_ot = λ·(w·z + b) + (1 − λ)·z
     out  = mask·z_ot + (1 − mask)·z
 
+Workloads: prefill (one pass up to ln_f), decode and decode1 (greedy
+generation of --new-tokens with the KV cache for the prompts ids.decode,
+ids.decode1), longcache (the cost of a cached decode step, for each
+--cache-cases name C with prompts ids.C: greedy generation of 1 + --steps
+tokens, timing the --steps single-token passes after the prompt's pass,
+as the Go side does).
+
 Input: one safetensors file written by the Go bench (weights, the maps as
-steer.{w,b,lo,hi}.<point>, the token ids as ids.prefill and ids.decode, the
-config.json text in the metadata under "config"). Output: one JSON object
-on stdout with the timings and, for the equality checks, the last-position
-ln_f outputs of the prefill and the greedy tokens of the decode.
+steer.{w,b,lo,hi}.<point>, the token ids as ids.<name>, the config.json text
+in the metadata under "config"). Output: one JSON object on stdout with the
+timings and, for the equality checks, the last-position ln_f outputs of the
+prefill and the greedy tokens of the decodes.
 
 Run: /usr/bin/python3 torch_gpt2.py --input bench.safetensors --threads 2
 """
@@ -197,6 +204,31 @@ def timed(fn, reps):
     return res, warm, secs
 
 
+def decode_steps(model, ids, steps):
+    """decode(model, ids, 1 + steps), returning the tokens and the seconds
+    from the start of the first single-token pass to the end."""
+    logits, past = model(ids)
+    nxt = logits[:, -1, :].argmax(dim=-1, keepdim=True)
+    out = [nxt]
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        logits, past = model(nxt, past)
+        nxt = logits[:, -1, :].argmax(dim=-1, keepdim=True)
+        out.append(nxt)
+    return torch.cat(out, dim=1), time.perf_counter() - t0
+
+
+def timed_steps(model, ids, steps, reps):
+    t0 = time.perf_counter()
+    out, _ = decode_steps(model, ids, steps)
+    warm = time.perf_counter() - t0
+    secs = []
+    for _ in range(reps):
+        out, d = decode_steps(model, ids, steps)
+        secs.append(d)
+    return out, warm, secs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--input", required=True)
@@ -206,6 +238,8 @@ def main():
     ap.add_argument("--variants", default="plain,steered")
     ap.add_argument("--new-tokens", type=int, default=48)
     ap.add_argument("--strength", type=float, default=0.5)
+    ap.add_argument("--cache-cases", default="")
+    ap.add_argument("--steps", type=int, default=16)
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -234,8 +268,8 @@ def main():
                     ids = W["ids.prefill"].long()
                     out, r["warmup_s"], r["secs"] = timed(lambda: prefill(model, ids), a.reps)
                     r["last"] = out.tolist()
-                elif wl == "decode":
-                    ids = W["ids.decode"].long()
+                elif wl in ("decode", "decode1"):
+                    ids = W["ids." + wl].long()
                     out, r["warmup_s"], r["secs"] = timed(lambda: decode(model, ids, a.new_tokens), a.reps)
                     r["tokens"] = out.tolist()
                 else:
@@ -243,6 +277,13 @@ def main():
                 results.append(r)
             for h in handles:
                 h.remove()
+        if "longcache" in a.workloads.split(","):
+            for case in filter(None, a.cache_cases.split(",")):
+                ids = W["ids." + case].long()
+                out, warm, secs = timed_steps(model, ids, a.steps, a.reps)
+                results.append(
+                    {"workload": "longcache", "variant": case, "warmup_s": warm, "secs": secs, "tokens": out.tolist()}
+                )
     json.dump(
         {"torch": torch.__version__, "threads": torch.get_num_threads(), "hooks": len(points), "results": results},
         sys.stdout,
