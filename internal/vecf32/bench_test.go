@@ -1,0 +1,41 @@
+package vecf32
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkFunctions runs every function with every kernel set on the
+// fused loops' chunk (1024 elements, in L1) and on 1<<20 elements (in
+// memory), and reports Gelem/s; the bytes per element (loads and the
+// store) make the MB/s column a memory bandwidth.
+func BenchmarkFunctions(b *testing.B) {
+	saved := active
+	defer func() { active = saved }()
+	for _, f := range fns {
+		for _, n := range []int{1024, 1 << 20} {
+			rng := rand.New(rand.NewPCG(1, 1))
+			x, y := smallInputs(rng, n), smallInputs(rng, n)
+			for i := range y {
+				if y[i] == 0 { // keep Div in the normal case
+					y[i] = 1
+				}
+			}
+			o := make([]float32, n)
+			bytes := int64(8)
+			if f.arity == 2 {
+				bytes = 12
+			}
+			for _, ks := range available() {
+				b.Run(fmt.Sprintf("%s/n=%d/%s", f.name, n, ks.name), func(b *testing.B) {
+					b.SetBytes(bytes * int64(n))
+					for b.Loop() {
+						f.run(ks, o, x, y)
+					}
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+				})
+			}
+		}
+	}
+}
