@@ -160,15 +160,15 @@ func startWorkers(n int) {
 
 // product computes rows [i0, i1) × columns [j0, j1) of product t.
 func (j *job) product(ks *kernels, t, i0, i1, j0, j1 int) {
-	a := unsafe.Add(j.a, t*j.strideA*4)
-	b := unsafe.Add(j.b, t*j.strideB<<elemShift[j.elem])
 	c := unsafe.Add(j.c, t*j.strideC*4)
-	if j.k == 0 {
+	if j.k == 0 { // A and B may be empty
 		for i := i0; i < i1; i++ {
 			clear(unsafe.Slice((*float32)(unsafe.Add(c, (i*j.ldc+j0)*4)), j1-j0))
 		}
 		return
 	}
+	a := unsafe.Add(j.a, t*j.strideA*4)
+	b := unsafe.Add(j.b, t*j.strideB<<elemShift[j.elem])
 	switch {
 	case j.nn:
 		nnBlock(ks, j.k, a, j.lda, b, j.ldb, c, j.ldc, i0, i1, j0, j1)

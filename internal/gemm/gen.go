@@ -4,7 +4,8 @@
 // assembly) and kernels_amd64.go (their declarations). Run it through
 // go generate; the output depends on nothing but this file.
 //
-// Two kernel families are generated for each instruction set:
+// Two kernel families are generated for each instruction set, and one
+// more function for AVX-512:
 //
 //   - NT tiles: C[r, c] (+)= Σ_p A[r, p]·B[c, p] for an mr×nr tile, both
 //     operands K-contiguous. Each output has one vector accumulator whose
@@ -15,6 +16,10 @@
 //     depend on which tile computed it.
 //   - NN tiles: C[r, j:j+vw·nv] (+)= Σ_p A[r, p]·B[p, j:j+vw·nv], one
 //     broadcast of A per row and step, products added in the order of p.
+//     Masked forms cover the last, partial vector of a row of C.
+//   - packTAVX512 transposes up to 16 rows of float32 B into a scratch
+//     block with one masked gather per column, so that NT products with
+//     many rows can run on the NN tiles.
 package main
 
 import (
