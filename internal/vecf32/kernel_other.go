@@ -1,3 +1,5 @@
+//go:build !amd64
+
 package vecf32
 
 // platformKernels returns no assembly kernels: other architectures use
