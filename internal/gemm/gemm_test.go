@@ -264,6 +264,40 @@ func TestProducts(t *testing.T) {
 	})
 }
 
+// TestRandomProducts checks products of random shapes (m up to 150 rows,
+// across the switch to gathered B at 64; k up to 1700, across the K
+// blocks; at most 2M multiply-adds), random padding and batch strides,
+// every op and dtype.
+func TestRandomProducts(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for i := range 60 {
+			p := product{
+				nn: rng.IntN(4) == 0, elem: rng.IntN(numElems), batch: 1,
+				m: 1 + rng.IntN(150), n: 1 + rng.IntN(150), k: 1 + rng.IntN(1700),
+				padA: rng.IntN(3), padB: rng.IntN(3), padC: rng.IntN(3),
+			}
+			if p.nn || p.elem == elemF32 {
+				p.batch = 1 + rng.IntN(3)
+				p.gapA, p.gapB, p.gapC = rng.IntN(5), rng.IntN(5), rng.IntN(5)
+			}
+			if p.nn {
+				p.elem = elemF32
+			}
+			for p.batch*p.m*p.n*p.k > 1<<21 { // keeps the float64 reference quick
+				if p.m > p.n {
+					p.m = (p.m + 1) / 2
+				} else {
+					p.n = (p.n + 1) / 2
+				}
+			}
+			if err := p.run(uint64(1000 + i)); err != nil {
+				t.Errorf("%v: %v", p, err)
+			}
+		}
+	})
+}
+
 // TestCheckerCatchesBrokenKernel runs the checks against kernels that drop
 // the last product of K, and against kernels that perturb one output by a
 // relative 2⁻¹², and requires them to fail: the tests above cannot pass by
