@@ -8,8 +8,10 @@ import (
 
 // BenchmarkFunctions runs every function with every kernel set on the
 // fused loops' chunk (1024 elements, in L1) and on 1<<20 elements (in
-// memory), and reports Gelem/s; the bytes per element (loads and the
-// store) make the MB/s column a memory bandwidth.
+// memory), and reports Gelem/s, per second of wall-clock time and per
+// second of the process's CPU time (steadier on a shared machine); the
+// bytes per element (loads and the store) make the MB/s column a memory
+// bandwidth.
 func BenchmarkFunctions(b *testing.B) {
 	saved := active
 	defer func() { active = saved }()
@@ -30,10 +32,15 @@ func BenchmarkFunctions(b *testing.B) {
 			for _, ks := range available() {
 				b.Run(fmt.Sprintf("%s/n=%d/%s", f.name, n, ks.name), func(b *testing.B) {
 					b.SetBytes(bytes * int64(n))
+					t0 := cpuNow()
 					for b.Loop() {
 						f.run(ks, o, x, y)
 					}
-					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+					elems := float64(n) * float64(b.N)
+					if cpu := cpuNow() - t0; cpu > 0 {
+						b.ReportMetric(elems/cpu.Seconds()/1e9, "Gelem/cpu-s")
+					}
+					b.ReportMetric(elems/b.Elapsed().Seconds()/1e9, "Gelem/s")
 				})
 			}
 		}

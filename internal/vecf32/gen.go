@@ -27,6 +27,9 @@ type isa struct {
 	vw   int    // float32 lanes per vector
 	reg  string // vector register prefix
 	evex bool   // AVX-512: masks in K registers, broadcast operands
+	// roff and koff shift the vector and mask registers a body uses, so
+	// that unrolled copies of a unary body use disjoint registers.
+	roff, koff int
 }
 
 var (
@@ -35,7 +38,10 @@ var (
 )
 
 // v names vector register i.
-func (s isa) v(i int) string { return fmt.Sprintf("%s%d", s.reg, i) }
+func (s isa) v(i int) string { return fmt.Sprintf("%s%d", s.reg, i+s.roff) }
+
+// k names mask register i (AVX-512).
+func (s isa) k(i int) string { return fmt.Sprintf("K%d", i+s.koff) }
 
 // bc returns mnemonic mn for an operand that is a constant: AVX-512
 // broadcasts its first lane.
@@ -107,8 +113,11 @@ type kernel struct {
 	args   int
 	inputs int // 1: a or x in SI; 2: also b in DX
 	unroll int
-	setup  func(w *writer, s isa)
-	body   func(w *writer, s isa, u, off int, masked bool)
+	// unrollAVX2, when not zero, replaces unroll on AVX2, which has half
+	// the registers.
+	unrollAVX2 int
+	setup      func(w *writer, s isa)
+	body       func(w *writer, s isa, u, off int, masked bool)
 }
 
 func (w *writer) load(s isa, mem, dst string, masked bool) {
@@ -167,14 +176,18 @@ func (w *writer) emit(s isa, k kernel) {
 		}
 		w.l("SUBQ $%d, CX", vecs*s.vw)
 	}
-	if k.unroll > 1 {
+	unroll := k.unroll
+	if !s.evex && k.unrollAVX2 != 0 {
+		unroll = k.unrollAVX2
+	}
+	if unroll > 1 {
 		w.label("loopN")
-		w.l("CMPQ CX, $%d", k.unroll*s.vw)
+		w.l("CMPQ CX, $%d", unroll*s.vw)
 		w.l("JLT loop1")
-		for u := range k.unroll {
+		for u := range unroll {
 			k.body(w, s, u, u*s.vw*4, false)
 		}
-		step(k.unroll)
+		step(unroll)
 		w.l("JMP loopN")
 	}
 	w.label("loop1")
@@ -257,11 +270,14 @@ func scalar(name, mn string) kernel {
 }
 
 // unary returns the kernel o = f(x) with x loaded in register 0; body
-// returns the register holding the result.
+// returns the register holding the result and may use registers 0…14
+// and, on AVX-512, K2 and K3. AVX-512 runs two copies per iteration, the
+// second on Z16… and K4, K5.
 func unary(name string, body func(w *writer, s isa) string) kernel {
 	return kernel{
-		name: name, sig: "(o, x []float32)", args: 48, inputs: 1, unroll: 1,
+		name: name, sig: "(o, x []float32)", args: 48, inputs: 1, unroll: 2, unrollAVX2: 1,
 		body: func(w *writer, s isa, u, off int, masked bool) {
+			s.roff, s.koff = 16*u, 2*u
 			w.load(s, mem(off, "SI"), s.v(0), masked)
 			r := body(w, s)
 			w.store(s, r, mem(off, "DI"), masked)
@@ -272,7 +288,7 @@ func unary(name string, body func(w *writer, s isa) string) kernel {
 // expCore sets out = e^in with temporaries t[0..5] (registers) for in
 // within [expLo, expHi]; other lanes hold garbage unless fix is set, which
 // gives +Inf above expHi and 0 below expLo. NaN lanes stay NaN. AVX-512
-// uses K2 and K3 for the fix.
+// uses mask registers 2 and 3 for the fix.
 func (w *writer) expCore(s isa, in, out string, t []int, fix bool) {
 	n, r, p, z := s.v(t[0]), s.v(t[1]), s.v(t[2]), s.v(t[3])
 	w.l("%s %s, %s, %s", s.bc("VMULPS"), c("log2e"), in, n)
@@ -295,10 +311,10 @@ func (w *writer) expCore(s isa, in, out string, t []int, fix bool) {
 	if s.evex {
 		w.l("VSCALEFPS %s, %s, %s", n, p, out) // p·2^n
 		if fix {
-			w.l("VCMPPS.BCST $0x1e, %s, %s, K2", c("expHi"), in) // in > hi
-			w.l("VCMPPS.BCST $0x11, %s, %s, K3", c("expLo"), in) // in < lo
-			w.l("VBROADCASTSS %s, K2, %s", c("inf"), out)
-			w.l("VPXORD %s, %s, K3, %s", out, out, out)
+			w.l("VCMPPS.BCST $0x1e, %s, %s, %s", c("expHi"), in, s.k(2)) // in > hi
+			w.l("VCMPPS.BCST $0x11, %s, %s, %s", c("expLo"), in, s.k(3)) // in < lo
+			w.l("VBROADCASTSS %s, %s, %s", c("inf"), s.k(2), out)
+			w.l("VPXORD %s, %s, %s, %s", out, out, s.k(3), out)
 		}
 		return
 	}
@@ -352,12 +368,12 @@ func tanhBody(w *writer, s isa) string {
 	w.l("VBROADCASTSS %s, %s", c("one"), y)
 	w.l("VSUBPS %s, %s, %s", q, y, y)
 	if s.evex {
-		w.l("VCMPPS.BCST $0x1e, %s, %s, K2", c("nine"), a)
-		w.l("VBROADCASTSS %s, K2, %s", c("one"), y)
+		w.l("VCMPPS.BCST $0x1e, %s, %s, %s", c("nine"), a, s.k(2))
+		w.l("VBROADCASTSS %s, %s, %s", c("one"), s.k(2), y)
 		w.l("VPANDD.BCST %s, %s, %s", c("signMask"), x, m)
 		w.l("VPORD %s, %s, %s", m, y, y)
-		w.l("VCMPPS.BCST $0x11, %s, %s, K3", c("tanhSmall"), a)
-		w.l("VMOVAPS %s, K3, %s", p, y)
+		w.l("VCMPPS.BCST $0x11, %s, %s, %s", c("tanhSmall"), a, s.k(3))
+		w.l("VMOVAPS %s, %s, %s", p, s.k(3), y)
 	} else {
 		w.l("VCMPPS $0x1e, %s, %s, %s", c("nine"), a, m)
 		w.l("VBLENDVPS %s, %s, %s, %s", m, c("one"), y, y)
@@ -382,8 +398,8 @@ func logisticBody(w *writer, s isa) string {
 	w.l("VBROADCASTSS %s, %s", c("one"), r)
 	w.l("VDIVPS %s, %s, %s", e, r, r)
 	if s.evex {
-		w.l("VCMPPS.BCST $0x11, %s, %s, K2", c("logisticLo"), x)
-		w.l("VPXORD %s, %s, K2, %s", r, r, r)
+		w.l("VCMPPS.BCST $0x11, %s, %s, %s", c("logisticLo"), x, s.k(2))
+		w.l("VPXORD %s, %s, %s, %s", r, r, s.k(2), r)
 	} else {
 		w.l("VCMPPS $0x11, %s, %s, %s", c("logisticLo"), x, t)
 		w.l("VANDNPS %s, %s, %s", r, t, r)
