@@ -49,7 +49,7 @@ on a GPT-2-small-shaped model with random weights unless noted:
              included (both sides and llama.cpp). Target ≥ 3× PyTorch.
   decode1    the same at batch 1, 1×(16+48): the shell's case.
   longcache  one cached decode step with 1023 vs 63 tokens in the cache,
-             batch 1: the 16 steps after the prompt timed alone on both
+             batch 1 and 8: the 16 steps after the prompt timed alone on both
              sides; ms/step and step@1024 / step@64. Target ≤ 1.3.
   train      AdamW steps of the embedded model's configuration (2 layers,
              128 wide, batch 8×64) on this process's backend, and in a

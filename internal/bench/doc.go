@@ -20,7 +20,7 @@
 //   - decode1: the same at batch 1, 1×(16+48), the shell's case;
 //     tokens/s = 48 / seconds.
 //   - longcache: the cost of one cached decode step with a long cache
-//     against a short one, at batch 1: prompts of 1024−16−1 and 64−16−1
+//     against a short one, at batch 1 and 8: prompts of 1024−16−1 and 64−16−1
 //     tokens, then 16 single-token steps, so the cache ends at 1023 and
 //     63 tokens (GPT-2 has 1024 positions). Both sides time the 16 steps
 //     alone, from the start of the first single-token pass to the last

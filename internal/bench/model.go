@@ -38,7 +38,7 @@ func modelShape(quick bool) gpt2Shape {
 	}
 	return gpt2Shape{layers: 12, width: 768, heads: 12, vocab: 50257, positions: 1024,
 		batch: 8, prefillLen: 128, promptLen: 16, newTokens: 48,
-		shortCache: 64, longCache: 1024, steps: 16, cacheBatches: []int{1}}
+		shortCache: 64, longCache: 1024, steps: 16, cacheBatches: []int{1, 8}}
 }
 
 // steeredPoints selects the layernorm outputs.
@@ -285,7 +285,6 @@ func runModel(ctx context.Context, o *Options, py *python, dir string) ([]Result
 		return results, backend, nil
 	}
 
-	o.logf("PyTorch %s (%d threads)", strings.Join(o.Workloads, ", "), py.threads)
 	var wl, vs []string
 	for _, r := range results {
 		if !slices.Contains(wl, r.Workload) {
@@ -298,6 +297,7 @@ func runModel(ctx context.Context, o *Options, py *python, dir string) ([]Result
 	if len(vs) == 0 {
 		vs = []string{"plain"}
 	}
+	o.logf("PyTorch %s (%d threads)", strings.Join(wl, ", "), py.threads)
 	var cases []string
 	for _, c := range in.cache {
 		cases = append(cases, c.name())
