@@ -35,7 +35,7 @@ type ntTiles struct {
 }
 
 // kernels is one implementation of the products: its micro-kernels and
-// their tile sizes. The drivers in gemm.go cut every product into these
+// their tile sizes. The drivers in driver.go cut every product into these
 // tiles; they need no other knowledge of the instruction set.
 type kernels struct {
 	name string
