@@ -206,7 +206,7 @@ func (p product) run(seed uint64) error {
 // shapes big enough to be blocked along K and split across goroutines.
 func products() []product {
 	var ps []product
-	small := []int{1, 2, 3, 5, 7, 16, 17, 33}
+	small := []int{1, 2, 3, 5, 7, 15, 16, 17, 31, 33}
 	ks := []int{1, 2, 3, 5, 7, 15, 16, 17, 31, 33, 63, 65, 127, 129}
 	for _, m := range small {
 		for _, n := range small {
