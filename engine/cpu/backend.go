@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/actsh/actsh/internal/gemm"
+	"github.com/actsh/actsh/internal/vecf32"
 )
 
 // Name is the name the backend registers with GoMLX: GOMLX_BACKEND=cpu.
@@ -54,7 +55,7 @@ func (b *Backend) String() string { return Name }
 
 // Description implements backends.Backend: it names the matrix kernel.
 func (b *Backend) Description() string {
-	return fmt.Sprintf("actsh CPU backend (%s matrix kernels; other operations on GoMLX's pure-Go backend)", gemm.Kernel())
+	return fmt.Sprintf("actsh CPU backend: %s matrix kernels, %s elementwise kernels", gemm.Kernel(), vecf32.Kernel())
 }
 
 // NumDevices implements backends.Backend.

@@ -37,8 +37,10 @@
 //   - Fused elementwise loops (fuse.go): a chain of single-use arithmetic,
 //     comparisons, Where, conversions and broadcasts on float32, int32 and
 //     bool values runs chunk by chunk over its output, intermediates in
-//     scratch lanes, split over the cores. exp, tanh and the logistic are
-//     float32 approximations after Cephes (within 2 ulp / 2e-7).
+//     scratch lanes, split over the cores; float32 arithmetic, exp, tanh
+//     and the logistic run on vector kernels
+//     ([github.com/actsh/actsh/internal/vecf32]: float32 approximations
+//     after Cephes, within 2 ulp / 2e-7).
 //   - Reductions over any axes, slices, concatenations, row gathers
 //     (embeddings), iota, transposes, reshapes (views: no copy), bfloat16
 //     widening, DynamicSlice and DynamicUpdateSlice.

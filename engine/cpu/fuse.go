@@ -9,6 +9,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/actsh/actsh/internal/vecf32"
 )
 
 // Elementwise fusion. A chain of elementwise operations (arithmetic,
@@ -466,29 +468,17 @@ func evalInstr(in instr, ls []lane, m int) {
 func binaryF32(op backends.OpType, o, a, b []float32) {
 	switch op {
 	case backends.OpTypeAdd:
-		for j := range o {
-			o[j] = a[j] + b[j]
-		}
+		vecf32.Add(o, a, b)
 	case backends.OpTypeSub:
-		for j := range o {
-			o[j] = a[j] - b[j]
-		}
+		vecf32.Sub(o, a, b)
 	case backends.OpTypeMul:
-		for j := range o {
-			o[j] = a[j] * b[j]
-		}
+		vecf32.Mul(o, a, b)
 	case backends.OpTypeDiv:
-		for j := range o {
-			o[j] = a[j] / b[j]
-		}
+		vecf32.Div(o, a, b)
 	case backends.OpTypeMax:
-		for j := range o {
-			o[j] = maxF32(a[j], b[j])
-		}
+		vecf32.Max(o, a, b)
 	case backends.OpTypeMin:
-		for j := range o {
-			o[j] = minF32(a[j], b[j])
-		}
+		vecf32.Min(o, a, b)
 	case backends.OpTypePow:
 		for j := range o {
 			o[j] = float32(math.Pow(float64(a[j]), float64(b[j])))
@@ -663,15 +653,15 @@ func unaryLane(op backends.OpType, d dtypes.DType, o *lane, a lane, m int) {
 	case backends.OpTypeIdentity:
 		copy(x, y)
 	case backends.OpTypeExp:
-		expF32(x, y)
+		vecf32.Exp(x, y)
 	case backends.OpTypeLog:
 		for j := range x {
 			x[j] = float32(math.Log(float64(y[j])))
 		}
 	case backends.OpTypeTanh:
-		tanhF32(x, y)
+		vecf32.Tanh(x, y)
 	case backends.OpTypeLogistic:
-		logisticF32(x, y)
+		vecf32.Logistic(x, y)
 	case backends.OpTypeSqrt:
 		for j := range x {
 			x[j] = float32(math.Sqrt(float64(y[j])))
