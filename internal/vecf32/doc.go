@@ -50,8 +50,10 @@
 //   - "go": plain Go, on every architecture.
 //
 // Nothing outside the slices is read or written. The arithmetic loops
-// handle four vectors per iteration; the transcendental ones one, with
-// out-of-range lanes fixed up by compares and blends rather than branches.
+// handle four vectors per iteration, the transcendental ones two on
+// AVX-512 and one on AVX2; they have no branches on the data: tanh
+// computes both of its formulas, and lanes out of range are fixed up by
+// compares and blends.
 //
 // The environment variable ACTSH_VEC=avx512|avx2|go forces one, for
 // benchmarks and comparisons; a choice the CPU lacks falls back to the

@@ -5,8 +5,8 @@
 // generate; the output depends on nothing but this file.
 //
 // Every kernel streams over its slices: four vectors per iteration for the
-// arithmetic (one for exp, tanh and the logistic, whose long bodies give
-// the out-of-order core enough independent work), then single vectors,
+// arithmetic, two for exp, tanh and the logistic on AVX-512 (one on AVX2,
+// whose 16 registers one body nearly fills), then single vectors,
 // then the last len mod width elements under a lane mask (AVX-512 k1,
 // AVX2 VMASKMOVPS), so nothing outside the slices is touched. Constants
 // are 32-byte rows of one float32 repeated, read as memory operands (AVX2)

@@ -495,3 +495,26 @@ func TestKernel(t *testing.T) {
 		t.Error("useKernels(\"go\") does not switch to the Go kernels")
 	}
 }
+
+// FuzzFunctions checks every function on every path for arbitrary
+// operands, repeated so that they reach both the vector body and the
+// masked tail.
+func FuzzFunctions(f *testing.F) {
+	for _, x := range specials {
+		f.Add(math.Float32bits(x), math.Float32bits(1.5))
+	}
+	f.Fuzz(func(t *testing.T, xb, yb uint32) {
+		x, y := math.Float32frombits(xb), math.Float32frombits(yb)
+		a, b := make([]float32, 37), make([]float32, 37)
+		for i := range a {
+			a[i], b[i] = x, y
+		}
+		for _, ks := range available() {
+			for _, fn := range fns {
+				if err := fn.verify(ks, a, b); err != nil {
+					t.Errorf("%s: %v", ks.name, err)
+				}
+			}
+		}
+	})
+}
