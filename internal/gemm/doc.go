@@ -37,16 +37,19 @@
 // benchmarks and comparisons; a choice the CPU lacks falls back to the
 // fastest one it has.
 //
-// NT products with fewer than 64 rows (decoding, short prompts) compute
-// each output as a dot product: a tile of 4×4 outputs (3×4 on AVX2) keeps
-// one vector accumulator per output, loads rows of A and B straight from
-// the caller's slices (weights are never copied), prefetches the rows of
-// B the next tile reads, and sums each accumulator's lanes at the end.
-// NN products broadcast A[i,p] and add it times a row of B to 6 rows × 64
-// columns of C (6×16 on AVX2). NT products with 64 rows or more run on
+// NT products with few rows (decoding, short prompts) compute each output
+// as a dot product: a tile of 4×4 outputs (3×4 on AVX2) keeps one vector
+// accumulator per output, loads rows of A and B straight from the
+// caller's slices (weights are never copied), prefetches the rows of B the
+// next tile reads, and sums each accumulator's lanes at the end. NN
+// products broadcast A[i,p] and add it times a row of B to 6 rows × 64
+// columns of C (6×16 on AVX2). NT products with more rows (from 32 rows
+// for float32 B and 64 for 16-bit B on AVX-512, from 256 on AVX2) run on
 // the NN tiles too: a block of B one tile wide (64 rows × up to 768 steps
 // of K) is transposed, and widened from bfloat16 or half, into a pooled
-// scratch buffer and used by every row of A, which pays for the copy.
+// scratch buffer (16×16 transposes in registers on AVX-512, Go on AVX2)
+// and used by every row of A, which pays for the copy.
+//
 // Products run over K in blocks (1024 steps for dot products when
 // K > 1536, 512 for the others when K > 768) and over B in blocks of
 // about 256 KiB, so operands come from L1 and L2. The tails of K and of
@@ -54,11 +57,11 @@
 // the operands is read or written.
 //
 // Products of more than about 130 000 multiply-adds are split across
-// runtime.GOMAXPROCS(0) goroutines, the caller's and workers started once
-// and kept waiting for parts (a product allocates nothing once warm): whole products of a batch, else
-// columns or rows of C in whole tiles (columns when few rows, as in
-// decoding, and for the broadcast tiles, so that goroutines transpose
-// different blocks of B).
+// runtime.GOMAXPROCS(0) goroutines (the caller's and workers started once
+// and kept waiting; a product allocates nothing once warm): whole products
+// of a batch, else columns or rows of C in whole tiles (columns when few
+// rows, as in decoding, and for the broadcast tiles, so that goroutines
+// transpose different blocks of B).
 //
 // # Determinism
 //
@@ -67,7 +70,7 @@
 // same call gives the same bits whatever GOMAXPROCS is, and every tile
 // shape of a path sums an element the same way. The dot-product and the
 // broadcast paths add in different orders, so a row of A multiplied alone
-// and within 64 or more rows may differ in the last bits. Different kernel
+// and among many rows may differ in the last bits. Different kernel
 // sets round differently too: avx512, avx2 and go agree to float32
 // rounding, not bit for bit.
 //

@@ -23,11 +23,6 @@ type job struct {
 // one goroutine: under it, starting a second one costs more than it saves.
 const minParallel = 1 << 17
 
-// packMinRows is the number of rows of A from which NT products are
-// computed from transposed blocks of B: enough rows share each block to
-// pay for the transposition.
-const packMinRows = 64
-
 // Cache blocking. NT tiles run over at most ntKC steps of K at a time
 // (whole K when it is at most ntKMax) so that a tile's rows of A and B
 // stay in L1, and over a block of B rows of about blockBytes, kept in L2
@@ -47,7 +42,7 @@ const (
 // on the number of goroutines.
 func run(j job) {
 	ks := active
-	j.packed = !j.nn && ks.pack[j.elem] != nil && j.m >= packMinRows
+	j.packed = !j.nn && ks.pack[j.elem] != nil && j.m >= ks.packMinRows[j.elem]
 	workers := runtime.GOMAXPROCS(0)
 	work := j.batch * j.m * j.n * max(j.k, 1)
 	if workers == 1 || work < minParallel {

@@ -57,6 +57,10 @@ type kernels struct {
 	// dst[p·ldd+r] = B[r·ldb+p].
 	pack     [numElems]packFunc
 	packRows int
+	// packMinRows is the number of rows of A from which NT products use
+	// pack: enough rows share each block of B to pay for the copy
+	// (measured: where the two paths run equally fast).
+	packMinRows [numElems]int
 }
 
 // active is the kernel set the products use.

@@ -20,8 +20,8 @@ var avx512Kernels = kernels{
 	nnMR: 6, nnNV: 4, vw: 16,
 	nnTile: nnF32Tile6x4AVX512, nnRow: nnF32Tile1x4AVX512,
 	nnMask: nnF32Mask6AVX512, nnRowMask: nnF32Mask1AVX512,
-	pack:     [numElems]packFunc{packF32AVX512, goPackBF16, goPackF16},
-	packRows: 16,
+	pack:     [numElems]packFunc{packF32AVX512, packBF16AVX512, packF16AVX512},
+	packRows: 16, packMinRows: [numElems]int{32, 64, 64},
 }
 
 var avx2Kernels = kernels{
@@ -37,7 +37,7 @@ var avx2Kernels = kernels{
 	nnTile: nnF32Tile6x2AVX2, nnRow: nnF32Tile1x2AVX2,
 	nnMask: nnF32Mask6AVX2, nnRowMask: nnF32Mask1AVX2,
 	pack:     [numElems]packFunc{goPackF32, goPackBF16, goPackF16},
-	packRows: 16,
+	packRows: 16, packMinRows: [numElems]int{256, 256, 256},
 }
 
 // platformKernels returns the assembly kernel sets this CPU supports.
@@ -55,12 +55,37 @@ func platformKernels() []*kernels {
 	return ks
 }
 
-// packF32AVX512 gathers with 32-bit byte offsets of up to 15 rows of B;
-// rows farther apart than that allows are packed in Go.
+// packF32AVX512 transposes 16 rows of B in registers; fewer rows are
+// gathered, with 32-bit byte offsets (rows farther apart than that allows
+// are packed in Go).
 func packF32AVX512(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	if rows == 16 {
+		packF32T16AVX512(k, b, ldb, dst, ldd)
+		return
+	}
 	if ldb > math.MaxInt32/(4*16) {
 		goPackF32(k, b, ldb, rows, dst, ldd)
 		return
 	}
 	packTAVX512(k, b, ldb, rows, dst, ldd)
+}
+
+// packBF16AVX512 transposes 16 rows of bfloat16 B in registers; fewer rows
+// are packed in Go.
+func packBF16AVX512(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	if rows == 16 {
+		packBF16T16AVX512(k, b, ldb, dst, ldd)
+		return
+	}
+	goPackBF16(k, b, ldb, rows, dst, ldd)
+}
+
+// packF16AVX512 transposes 16 rows of half B in registers; fewer rows are
+// packed in Go.
+func packF16AVX512(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int) {
+	if rows == 16 {
+		packF16T16AVX512(k, b, ldb, dst, ldd)
+		return
+	}
+	goPackF16(k, b, ldb, rows, dst, ldd)
 }

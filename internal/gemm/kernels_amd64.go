@@ -102,3 +102,12 @@ func nnF32Mask1AVX2(k int, a unsafe.Pointer, lda int, b unsafe.Pointer, ldb int,
 
 //go:noescape
 func packTAVX512(k int, b unsafe.Pointer, ldb int, rows int, dst unsafe.Pointer, ldd int)
+
+//go:noescape
+func packF32T16AVX512(k int, b unsafe.Pointer, ldb int, dst unsafe.Pointer, ldd int)
+
+//go:noescape
+func packBF16T16AVX512(k int, b unsafe.Pointer, ldb int, dst unsafe.Pointer, ldd int)
+
+//go:noescape
+func packF16T16AVX512(k int, b unsafe.Pointer, ldb int, dst unsafe.Pointer, ldd int)
