@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,12 @@ type Machine struct {
 	Go string `json:"go"`
 	// Backend is the GoMLX backend the model ran on ("go", "xla:cuda").
 	Backend string `json:"backend,omitempty"`
+	// LoadStart and LoadEnd are the 1-minute load averages
+	// (/proc/loadavg) when the run started and ended: above the number of
+	// cores, other processes took CPU time from the timings (PyTorch's and
+	// llama.cpp's spinning OpenMP threads suffer most).
+	LoadStart float64 `json:"load_start,omitempty"`
+	LoadEnd   float64 `json:"load_end,omitempty"`
 }
 
 // Result is one workload in one variant on both sides.
@@ -285,6 +292,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if rep.Machine.Backend == "" && slices.ContainsFunc(opts.Workloads, func(w string) bool { return w != "fit" }) {
 		_, rep.Machine.Backend, _ = engine.Backend()
 	}
+	rep.Machine.LoadEnd = loadAvg()
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		if r.Torch != nil && r.Torch.Rate > 0 {
@@ -302,9 +310,23 @@ func isGPT2Workload(w string) bool {
 	return w == "prefill" || w == "decode" || w == "decode1" || w == "longcache"
 }
 
+// loadAvg is the 1-minute load average, 0 where /proc/loadavg is missing.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	x, _ := strconv.ParseFloat(f[0], 64)
+	return x
+}
+
 func machine() Machine {
 	m := Machine{Cores: runtime.NumCPU(), GoMaxProcs: runtime.GOMAXPROCS(0),
-		OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()}
+		OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version(), LoadStart: loadAvg()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

@@ -205,7 +205,8 @@ func fixedReport() *Report {
 	return &Report{
 		Shape: "full", Torch: "1.13.0",
 		LlamaCpp: "llama.cpp v0.4.0 through node-llama-cpp 3.21.1 (prebuilt libggml-cpu-zen4.so), f32 weights (random, its own), 2 threads",
-		Machine:  Machine{CPU: "Test CPU", Cores: 2, GoMaxProcs: 2, TorchThreads: 2, OS: "linux/amd64", Go: "go1.26", Backend: "cpu"},
+		Machine: Machine{CPU: "Test CPU", Cores: 2, GoMaxProcs: 2, TorchThreads: 2, OS: "linux/amd64", Go: "go1.26", Backend: "cpu",
+			LoadStart: 0.5, LoadEnd: 2.25},
 		Results: []Result{
 			{Workload: "prefill", Variant: "plain", Shape: "8×128", Unit: "tokens/s", Work: 1024,
 				Actsh: newTiming(1024, 3, []float64{64}), Torch: torch(512),

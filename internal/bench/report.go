@@ -115,6 +115,9 @@ func (rep *Report) header() string {
 	if m.Backend != "" {
 		s += ", GoMLX backend " + m.Backend
 	}
+	if m.LoadStart > 0 || m.LoadEnd > 0 {
+		s += fmt.Sprintf(", load average %.1f at the start, %.1f at the end", m.LoadStart, m.LoadEnd)
+	}
 	if rep.Torch != "" {
 		s += fmt.Sprintf("; PyTorch %s, %d threads", rep.Torch, m.TorchThreads)
 	}
