@@ -215,6 +215,8 @@ func fixedReport() *Report {
 			{Workload: "decode1", Variant: "plain", Shape: "1×(16+48)", Unit: "tokens/s", Work: 48,
 				Actsh: newTiming(48, 1, []float64{4}), Torch: torch(24), Ratio: 0.5, Check: "tokens 48/48 equal", CheckOK: true,
 				Anchor: &Anchor{Name: "llama.cpp f32", Timing: torch(48), Ratio: 0.25, Note: "decode: greedy, 48 new tokens"}},
+			{Workload: "decode1", Variant: "steered", Shape: "1×(16+48)", Unit: "tokens/s", Work: 48,
+				Actsh: newTiming(48, 1, []float64{4.8}), Torch: torch(20), Ratio: 0.5, Check: "tokens 48/48 equal", CheckOK: true},
 			{Workload: "longcache", Variant: "64 cached", Shape: "batch 1, 47+16", Unit: "steps/s", Work: 16,
 				Actsh: newTiming(16, 1, []float64{0.8}), Torch: torch(40), Ratio: 0.5, Check: "tokens 17/17 equal", CheckOK: true},
 			{Workload: "longcache", Variant: "1024 cached", Shape: "batch 1, 1007+16", Unit: "steps/s", Work: 16,

@@ -95,6 +95,31 @@ func (rep *Report) growthLines(b *strings.Builder) {
 	}
 }
 
+// steeredTarget is the bound on steered / plain rates.
+const steeredTarget = 0.9
+
+// steeredLines gives, per workload run in both variants, the steered rate
+// over the plain one on each side.
+func (rep *Report) steeredLines(b *strings.Builder) {
+	for i := range rep.Results {
+		p := &rep.Results[i]
+		if p.Variant != "plain" || p.Workload == "gemma2" {
+			continue
+		}
+		for j := range rep.Results {
+			st := &rep.Results[j]
+			if st.Workload != p.Workload || st.Variant != "steered" || st.Shape != p.Shape {
+				continue
+			}
+			fmt.Fprintf(b, "steered / plain, %s: %.3g actsh", strings.TrimSuffix(p.label(), ", plain"), st.Actsh.Rate/p.Actsh.Rate)
+			if p.Torch != nil && st.Torch != nil {
+				fmt.Fprintf(b, ", %.3g PyTorch", st.Torch.Rate/p.Torch.Rate)
+			}
+			fmt.Fprintf(b, " (target ≥ %.2g)\n", steeredTarget)
+		}
+	}
+}
+
 // anchorNotes lists each anchor's note once.
 func (rep *Report) anchorNotes(b *strings.Builder) {
 	var seen []string
@@ -157,6 +182,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", warmup(&r.Actsh), warmup(r.Torch), check)
 	}
 	tw.Flush()
+	rep.steeredLines(&b)
 	rep.growthLines(&b)
 	rep.anchorNotes(&b)
 	for i := range rep.Results {
@@ -199,6 +225,7 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	if rep.TorchNote != "" {
 		fmt.Fprintf(&b, "%s\n", rep.TorchNote)
 	}
+	rep.steeredLines(&b)
 	rep.growthLines(&b)
 	rep.anchorNotes(&b)
 	if rep.LlamaCppNote != "" {
