@@ -71,8 +71,9 @@ func (b *Backend) Capabilities() backends.Capabilities {
 	for op := range nativeOnly {
 		c.Operations[op] = true
 	}
+	// Float16 is not listed: values of every type must also exist in the
+	// shadow graph, and the pure-Go backend has no float16.
 	c.DTypes[dtypes.BFloat16] = true
-	c.DTypes[dtypes.Float16] = true
 	return c
 }
 
