@@ -140,8 +140,8 @@ func lookup(architecture string) (Constructor, error) {
 // package documentation, section "Memory"); everything else is float32.
 // [Linear] and [Embed] widen half-precision weights inside the graph.
 func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
-	if t, ok, err := loadHalf(w, name, want, false); ok || err != nil {
-		return t, err
+	if rw, ok := w.(RawWeights); ok {
+		return loadRaw(rw, name, want, false)
 	}
 	data, shape, err := w.Float32(name)
 	if err != nil {
@@ -159,8 +159,8 @@ func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
 // into the [out, in] layout of Linear, which the backends multiply without
 // a transpose at every call.
 func LoadParamT(w Weights, name string, rows, cols int) (*tensors.Tensor, error) {
-	if t, ok, err := loadHalf(w, name, []int{rows, cols}, true); ok || err != nil {
-		return t, err
+	if rw, ok := w.(RawWeights); ok {
+		return loadRaw(rw, name, []int{rows, cols}, true)
 	}
 	data, shape, err := w.Float32(name)
 	if err != nil {

@@ -3,10 +3,14 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/x448/float16"
 
 	"github.com/actsh/actsh/engine/safetensors"
 )
@@ -42,46 +46,105 @@ func keptDType(st safetensors.DType, rank int) dtypes.DType {
 	return dt
 }
 
-// loadHalf is LoadParam's (or, with transpose, LoadParamT's) path for a
-// matrix kept in half precision: the checkpoint's bits are copied into a
-// tensor of the same dtype, never through float32. ok is false when w has
-// no raw access or the tensor is not kept half; the caller then reads it
-// through Float32.
-func loadHalf(w Weights, name string, want []int, transpose bool) (t *tensors.Tensor, ok bool, err error) {
-	rw, isRaw := w.(RawWeights)
-	if !isRaw || len(want) < 2 {
-		return nil, false, nil
-	}
-	st, shape, raw, err := rw.Raw(name)
+// loadRaw is LoadParam's (or, with transpose, LoadParamT's) path for
+// weights with raw access: it checks the shape, picks the dtype the tensor
+// is kept in ([keptDType]) and decodes the checkpoint's bytes straight into
+// the parameter's memory ([newParam]): half-precision matrices as their
+// bits, everything else widened (or, for F64, rounded) to float32. No
+// float32 copy of a half matrix is ever made.
+func loadRaw(w RawWeights, name string, want []int, transpose bool) (*tensors.Tensor, error) {
+	st, shape, raw, err := w.Raw(name)
 	if err != nil {
-		return nil, false, fmt.Errorf("engine: weight %s: %w", name, err)
+		return nil, fmt.Errorf("engine: weight %s: %w", name, err)
 	}
 	if !sameDims(shape, want) {
-		return nil, false, fmt.Errorf("engine: weight %s has shape %v, want %v", name, shape, want)
+		return nil, fmt.Errorf("engine: weight %s has shape %v, want %v", name, shape, want)
+	}
+	if !st.IsFloat() {
+		return nil, fmt.Errorf("engine: weight %s: dtype %s is not a float type (want F32, F16, BF16 or F64)", name, st)
 	}
 	dt := keptDType(st, len(shape))
-	if dt == dtypes.Float32 {
-		return nil, false, nil
-	}
+	dims := want
 	if transpose {
-		rows, cols := want[0], want[1]
-		t = tensors.FromShape(shapes.Make(dt, cols, rows))
-		le, ne := binary.LittleEndian, binary.NativeEndian
-		err = t.MutableBytes(func(b []byte) {
-			for r := range rows {
-				for c := range cols {
-					ne.PutUint16(b[2*(c*rows+r):], le.Uint16(raw[2*(r*cols+c):]))
-				}
+		dims = []int{want[1], want[0]}
+	}
+	t, err := newParam(shapes.Make(dt, dims...), func(flat any) error {
+		if dt != dtypes.Float32 {
+			b := flatBytes(flat)
+			if transpose {
+				transpose16(b, raw, want[0], want[1])
+			} else {
+				copy16(b, raw)
 			}
-		})
-	} else {
-		t = tensors.FromShape(shapes.Make(dt, want...))
-		err = t.MutableBytes(func(b []byte) { copy16(b, raw) })
-	}
+			return nil
+		}
+		f := flat.([]float32)
+		if !transpose {
+			return safetensors.DecodeFloat32(f, raw, st)
+		}
+		tmp := make([]float32, len(f))
+		if err := safetensors.DecodeFloat32(tmp, raw, st); err != nil {
+			return err
+		}
+		rows, cols := want[0], want[1]
+		for r := range rows {
+			for c := range cols {
+				f[c*rows+r] = tmp[r*cols+c]
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, false, fmt.Errorf("engine: weight %s: %w", name, err)
+		return nil, fmt.Errorf("engine: weight %s: %w", name, err)
 	}
-	return t, true, nil
+	return t, nil
+}
+
+// newParam allocates a parameter of shape and fills its flat data (a
+// slice of the dtype's Go type). On a backend with shared buffers (the
+// pure-Go one) the memory is the backend's buffer itself, so the weights
+// are never copied a second time when a pass first uses them; elsewhere it
+// is a host tensor, transferred at first use.
+func newParam(shape shapes.Shape, fill func(flat any) error) (*tensors.Tensor, error) {
+	if b, _, err := Backend(); err == nil && b.HasSharedBuffers() {
+		buf, flat, err := b.NewSharedBuffer(0, shape)
+		if err != nil {
+			return nil, err
+		}
+		if err := fill(flat); err != nil {
+			b.BufferFinalize(buf)
+			return nil, err
+		}
+		return tensors.FromBuffer(b, buf)
+	}
+	t := tensors.FromShape(shape)
+	var ferr error
+	if err := t.MutableFlatData(func(flat any) { ferr = fill(flat) }); err != nil {
+		return nil, err
+	}
+	return t, ferr
+}
+
+// flatBytes views a flat slice of 16-bit elements as bytes.
+func flatBytes(flat any) []byte {
+	switch f := flat.(type) {
+	case []bfloat16.BFloat16:
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 2*len(f))
+	case []float16.Float16:
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 2*len(f))
+	}
+	panic(fmt.Sprintf("engine: flatBytes of %T", flat)) // cannot happen: keptDType returns these or float32
+}
+
+// transpose16 writes the little-endian 16-bit matrix src [rows, cols]
+// transposed into dst [cols, rows], in the host's byte order.
+func transpose16(dst, src []byte, rows, cols int) {
+	le, ne := binary.LittleEndian, binary.NativeEndian
+	for r := range rows {
+		for c := range cols {
+			ne.PutUint16(dst[2*(c*rows+r):], le.Uint16(src[2*(r*cols+c):]))
+		}
+	}
 }
 
 // copy16 copies little-endian 16-bit elements from src into dst in the
