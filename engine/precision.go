@@ -3,10 +3,15 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sync"
 	"unsafe"
+
+	"github.com/gomlx/gomlx/backends"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -15,12 +20,52 @@ import (
 	"github.com/actsh/actsh/engine/safetensors"
 )
 
-// backendHas reports whether the process backend holds tensors of dtype dt.
-// The pure-Go backend has bfloat16 but not float16. A variable so that
-// tests can pretend otherwise.
+// backendHas reports whether the process backend runs half-precision
+// weights of dtype dt: its capabilities list the dtype and a probe pass
+// (Linear and Embed on a 2×2 matrix of dt) gives the exact float32 values.
+// The probe runs once per dtype; it catches a backend that lists a dtype
+// some of its operations cannot take. GoMLX's pure-Go backend has bfloat16
+// but not float16. A variable so that tests can pretend otherwise.
 var backendHas = func(dt dtypes.DType) bool {
 	b, _, err := Backend()
-	return err == nil && b.Capabilities().DTypes[dt]
+	if err != nil || !b.Capabilities().DTypes[dt] {
+		return false
+	}
+	probe, _ := halfProbes.LoadOrStore(dt, sync.OnceValue(func() bool { return probeHalf(b, dt) }))
+	return probe.(func() bool)()
+}
+
+// halfProbes caches probeHalf's answer per dtype.
+var halfProbes sync.Map
+
+// probeHalf runs Linear and Embed with a weight [[1, 2], [3, 4]] of dtype
+// dt on backend b and reports whether they give x·Wᵀ = [3, 7] for x = [1, 1]
+// and row 1 = [3, 4]. Any failure (a panic while building or running the
+// graph included) is a no.
+func probeHalf(b backends.Backend, dt dtypes.DType) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	var w *tensors.Tensor
+	switch dt {
+	case dtypes.BFloat16:
+		w = tensors.FromFlatDataAndDimensions([]bfloat16.BFloat16{bfloat16.FromFloat32(1), bfloat16.FromFloat32(2), bfloat16.FromFloat32(3), bfloat16.FromFloat32(4)}, 2, 2)
+	case dtypes.Float16:
+		w = tensors.FromFlatDataAndDimensions([]float16.Float16{float16.Fromfloat32(1), float16.Fromfloat32(2), float16.Fromfloat32(3), float16.Fromfloat32(4)}, 2, 2)
+	default:
+		return false
+	}
+	e := graph.MustNewExec(b, func(x, w, ids *graph.Node) (*graph.Node, *graph.Node) {
+		return Linear(x, w, nil), Embed(w, ids)
+	})
+	defer e.Finalize()
+	x := tensors.FromFlatDataAndDimensions([]float32{1, 1}, 1, 2)
+	ids := tensors.FromFlatDataAndDimensions([]int32{1}, 1, 1)
+	outs := e.MustExec(x, w, ids)
+	lin, emb := tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
+	return slices.Equal(lin, []float32{3, 7}) && slices.Equal(emb, []float32{3, 4})
 }
 
 // keptDType is the dtype a checkpoint tensor stored as st with rank axes is

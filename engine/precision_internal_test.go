@@ -66,3 +66,25 @@ func mustEncode(t safetensors.Tensor) []byte {
 	}
 	return b
 }
+
+// TestProbeHalf checks the probe on the process backend: it must agree
+// with what the backend really runs. Both GoMLX's pure-Go backend and
+// actsh's CPU backend run bfloat16 weights; a backend that cannot build a
+// float16 parameter must answer no instead of failing at the first pass.
+func TestProbeHalf(t *testing.T) {
+	b, name, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !probeHalf(b, dtypes.BFloat16) {
+		t.Errorf("%s: the bfloat16 probe failed", name)
+	}
+	f16 := probeHalf(b, dtypes.Float16)
+	t.Logf("%s: lists float16 %v, runs it %v", name, b.Capabilities().DTypes[dtypes.Float16], f16)
+	if f16 && !b.Capabilities().DTypes[dtypes.Float16] {
+		t.Errorf("%s runs float16 weights without listing the dtype", name)
+	}
+	if probeHalf(b, dtypes.Float64) {
+		t.Error("the probe accepts float64, which is not a half-precision dtype")
+	}
+}
