@@ -173,9 +173,21 @@ func TestParseMemAvailable(t *testing.T) {
 	}
 }
 
-func TestFootprintDescribe(t *testing.T) {
-	f := footprint{bytes: map[dtypes.DType]int64{dtypes.BFloat16: 5_226_000_000, dtypes.Float32: 1_200_000}}
-	if got, want := f.describe(), "5.2 GB in bfloat16 and 1 MB in float32"; got != want {
-		t.Errorf("describe = %q, want %q", got, want)
+// TestCheckFitMessage checks the whole message for Gemma-2-2B in bf16
+// (hidden 2304, 26 layers, MLP 9216, 8 heads and 4 KV heads of 256, vocab
+// 256000) on a machine with 3.1 GB available; the package documentation
+// quotes it.
+func TestCheckFitMessage(t *testing.T) {
+	const D, L, F, V, q, kv = 2304, 26, 9216, 256000, 8 * 256, 4 * 256
+	matrices := int64(V*D + L*(2*q*D+2*kv*D+3*F*D))
+	f := footprint{
+		bytes:   map[dtypes.DType]int64{dtypes.BFloat16: 2 * matrices, dtypes.Float32: 4 * (L*4*D + D)},
+		widened: 4 * V * D,
+	}
+	withMemAvailable(t, 3_100_000_000, true)
+	err := checkFit("google/gemma-2-2b", f)
+	want := "engine: load google/gemma-2-2b: the weights need 5.2 GB in bfloat16 and 968 kB in float32 (8.1 GB with a working margin of 2.9 GB for activations, cache and one widened matrix), this machine has 3.1 GB available (MemAvailable); free memory, use a smaller model, or set ACTSH_SKIP_MEMORY_CHECK=1 to try anyway"
+	if err == nil || err.Error() != want {
+		t.Errorf("checkFit:\n got %v\nwant %s", err, want)
 	}
 }

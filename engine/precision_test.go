@@ -108,7 +108,7 @@ func TestHalfPrecisionBitIdentical(t *testing.T) {
 					t.Fatalf("param bytes: half checkpoint %v, float32 checkpoint %v", hb, rb)
 				}
 				if hb[hd.dtype] == 0 {
-					t.Logf("%s: the backend has no %s, matrices were widened at load (%v)", mh.BackendName(), hd.dtype, hb)
+					t.Logf("%s: the backend does not run %s weights (probe), matrices were widened at load (%v)", mh.BackendName(), hd.dtype, hb)
 				}
 				// Batched, right-padded: the shorter sequences exercise the masks too.
 				seqs := referenceInputs(t, fam.name)
