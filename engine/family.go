@@ -135,10 +135,11 @@ func lookup(architecture string) (Constructor, error) {
 // and returns it as a tensor. Families use it for every parameter so that
 // a missing or misshapen tensor fails with its name and both shapes.
 //
-// Matrices (two or more axes) stored in bfloat16 or float16 stay in that
-// dtype when w is a [RawWeights] and the backend has the dtype (see the
-// package documentation, section "Memory"); everything else is float32.
-// [Linear] and [Embed] widen half-precision weights inside the graph.
+// With a [RawWeights], the stored bytes are decoded straight into the
+// backend's memory, and matrices (two or more axes) stored in bfloat16 or
+// float16 stay in that dtype where the backend runs it (see the package
+// documentation, section "Memory"); everything else is float32. [Linear]
+// and [Embed] widen half-precision weights inside the graph.
 func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
 	if rw, ok := w.(RawWeights); ok {
 		return loadRaw(rw, name, want, false)

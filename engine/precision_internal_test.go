@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/actsh/actsh/engine/safetensors"
 )
@@ -87,4 +89,69 @@ func TestProbeHalf(t *testing.T) {
 	if probeHalf(b, dtypes.Float64) {
 		t.Error("the probe accepts float64, which is not a half-precision dtype")
 	}
+}
+
+// TestWideningPattern pins the graph shape a CPU backend matches to
+// multiply half-precision weights without widening them first: Linear's
+// product takes ConvertDType(parameter) as its right-hand side, and Embed
+// gathers from the half table and converts the gathered rows. A float32
+// weight gets no conversion at all. Float16 is checked where the backend
+// can build float16 parameters.
+func TestWideningPattern(t *testing.T) {
+	b, _, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.NewGraph(b, "pattern")
+	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, 3, 4))
+	ids := graph.Parameter(g, "ids", shapes.Make(dtypes.Int32, 2, 3))
+	dts := []dtypes.DType{dtypes.BFloat16, dtypes.Float32}
+	if backendHas(dtypes.Float16) {
+		dts = append(dts, dtypes.Float16)
+	}
+	for _, dt := range dts {
+		w := graph.Parameter(g, "w_"+dt.String(), shapes.Make(dt, 5, 4))
+		lin := Linear(x, w, nil)
+		var dots []*graph.Node
+		walk(lin, func(n *graph.Node) {
+			if n.Type() == graph.NodeTypeDotGeneral {
+				dots = append(dots, n)
+			}
+		})
+		if len(dots) != 1 {
+			t.Fatalf("%s: Linear has %d DotGenerals, want 1", dt, len(dots))
+		}
+		rhs := dots[0].Inputs()[1]
+		if dt == dtypes.Float32 {
+			if rhs != w {
+				t.Errorf("float32: the product's rhs is %s, want the parameter itself", rhs.Type())
+			}
+		} else if rhs.Type() != graph.NodeTypeConvertDType || rhs.Inputs()[0] != w || rhs.DType() != dtypes.Float32 {
+			t.Errorf("%s: the product's rhs is %s of %s, want ConvertDType(parameter) to Float32", dt, rhs.Type(), rhs.Inputs())
+		}
+		emb := Embed(w, ids)
+		if emb.DType() != dtypes.Float32 {
+			t.Errorf("%s: Embed gives %s, want Float32", dt, emb.DType())
+		}
+		if dt != dtypes.Float32 && (emb.Type() != graph.NodeTypeConvertDType || emb.Inputs()[0].Type() != graph.NodeTypeGather || emb.Inputs()[0].Inputs()[0] != w) {
+			t.Errorf("%s: Embed is %s, want ConvertDType(Gather(table, ids))", dt, emb.Type())
+		}
+	}
+}
+
+// walk calls f on n and every node it depends on.
+func walk(n *graph.Node, f func(*graph.Node)) {
+	seen := map[*graph.Node]bool{}
+	var visit func(*graph.Node)
+	visit = func(n *graph.Node) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		f(n)
+		for _, in := range n.Inputs() {
+			visit(in)
+		}
+	}
+	visit(n)
 }
