@@ -15,6 +15,56 @@
 // default model embedded in the binary (package tiny), with no files on
 // disk.
 //
+// # Memory
+//
+// Weights stay in the checkpoint's dtype. Matrices (token and position
+// embeddings, every Linear weight, the LM head) stored as bfloat16 or
+// float16 are held as tensors of that dtype, two bytes an element, decoded
+// from the memory-mapped file straight into the backend's buffers without a
+// float32 copy ([RawWeights], [LoadParam]; GPT-2's Conv1D weights are
+// transposed in their dtype by [LoadParamT]). Vectors (norm weights,
+// biases) are widened to float32 at load; float32 checkpoints stay float32.
+// A half dtype is kept only where a probe pass shows the backend runs it
+// (GoMLX's pure-Go backend has bfloat16 but no float16); otherwise those
+// matrices are widened at load, four bytes an element, as before.
+// [Model.ParamBytes] reports the bytes per dtype.
+//
+// The computation is float32. Widening happens inside the graph, in two
+// places only: [Linear] multiplies x by ConvertDType(W, Float32) (the
+// DotGeneral's right-hand side, so a backend can recognise the pattern
+// and multiply the half bits directly), and [Embed] gathers rows of the
+// half table and converts only those rows. The tied LM heads of the
+// families go through Linear. Widening bfloat16 or float16 to float32 is
+// exact: a half checkpoint gives bit-identical logits to a float32
+// checkpoint holding the same values.
+//
+// Before reading any weight, [Load] estimates the parameters' bytes per
+// dtype plus a working margin (512 MiB for activations, cache and graphs,
+// plus the float32 copy of the largest half matrix, which Linear may widen
+// during a pass) and compares it with MemAvailable from /proc/meminfo. A
+// model that does not fit fails with one line:
+//
+//	engine: load google/gemma-2-2b: the weights need 5.2 GB in bfloat16 and 968 kB in float32 (8.1 GB with a working margin of 2.9 GB for activations, cache and one widened matrix), this machine has 3.1 GB available (MemAvailable); free memory, use a smaller model, or set ACTSH_SKIP_MEMORY_CHECK=1 to try anyway
+//
+// The check is skipped off Linux, when /proc/meminfo cannot be read, with
+// [LoadOptions.SkipMemoryCheck], or with $ACTSH_SKIP_MEMORY_CHECK=1
+// ([SkipMemoryCheckEnv]).
+//
+// The margin assumes at most one widened matrix at a time. That holds for
+// a backend that reads the half weights in its product kernel (no copy at
+// all) and for GoMLX's pure-Go backend run with
+// GOMLX_BACKEND=go:ops_sequential, which widens each matrix just before its
+// product and frees it after. By default that backend runs independent
+// operations in parallel, and a ConvertDType of a parameter is ready as
+// the pass starts, so every matrix is widened at once. Go's collector also
+// lets the heap grow to twice the live data before it runs: for a model
+// that takes most of the machine, set GOMEMLIMIT a little below the memory
+// available. Measured on GoMLX's pure-Go backend with a GPT-2-small-shaped
+// model, one pass over 4×32 tokens: peak resident memory grew by 1,346 MB
+// with parallel operations, 1,029 MB sequential and 404 MB sequential with
+// GOMEMLIMIT=600MiB for bf16 weights (249 MB); by 647 and 537 MB (parallel,
+// sequential) for float32 weights (498 MB).
+//
 // # Intervention points
 //
 // Points are named as the Hugging Face modules whose output they are
@@ -77,8 +127,9 @@
 // init. The constructor parses config.json into a typed config (fields
 // named as Hugging Face's, errors naming the values: "hidden_size (2304)
 // must be divisible by num_attention_heads (7)"), loads every parameter
-// with [LoadParam] (a missing or misshapen tensor fails with its name), and
-// returns an [Arch]:
+// with [LoadParam] (a missing or misshapen tensor fails with its name;
+// matrices may come back bfloat16 or float16, see "Memory"), and returns
+// an [Arch]:
 //
 //   - Info: sizes and special ids. NumKeyValueHeads and HeadDim size the KV
 //     cache; MaxPositions bounds sequences for learned position tables.
@@ -98,5 +149,7 @@
 //     any final soft-capping.
 //
 // Shared blocks ([Embed], [LayerNorm], [RMSNorm], [Linear],
-// [GeluTanh], [SiLU], [RoPE]) compute in float32.
+// [GeluTanh], [SiLU], [RoPE]) compute in float32; pass weights to Embed
+// and Linear as they come from [Pass.Weight], which widen half-precision
+// matrices themselves.
 package engine

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/actsh/actsh/engine/safetensors"
 )
 
 // Weights is the tensor store a family reads its parameters from: a set of
@@ -16,6 +18,17 @@ import (
 type Weights interface {
 	Names() []string
 	Float32(name string) ([]float32, []int, error)
+}
+
+// RawWeights is a [Weights] that also hands out a tensor as stored: its
+// dtype, its shape and its little-endian bytes (a view the caller copies
+// before the store is closed). [safetensors.Set] and [safetensors.File]
+// implement it. [LoadParam] uses it to keep half-precision matrices in their
+// dtype without a float32 copy; a Weights without it (a test double) is read
+// through Float32.
+type RawWeights interface {
+	Weights
+	Raw(name string) (safetensors.DType, []int, []byte, error)
 }
 
 // Constructor builds one architecture from the bytes of config.json and the
@@ -121,7 +134,16 @@ func lookup(architecture string) (Constructor, error) {
 // LoadParam reads the weight name from w, checks that its shape is want,
 // and returns it as a tensor. Families use it for every parameter so that
 // a missing or misshapen tensor fails with its name and both shapes.
+//
+// With a [RawWeights], the stored bytes are decoded straight into the
+// backend's memory, and matrices (two or more axes) stored in bfloat16 or
+// float16 stay in that dtype where the backend runs it (see the package
+// documentation, section "Memory"); everything else is float32. [Linear]
+// and [Embed] widen half-precision weights inside the graph.
 func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
+	if rw, ok := w.(RawWeights); ok {
+		return loadRaw(rw, name, want, false)
+	}
 	data, shape, err := w.Float32(name)
 	if err != nil {
 		return nil, fmt.Errorf("engine: weight %s: %w", name, err)
@@ -133,10 +155,14 @@ func LoadParam(w Weights, name string, want ...int) (*tensors.Tensor, error) {
 }
 
 // LoadParamT reads the 2-D weight name stored [rows, cols] (checked like
-// LoadParam) and returns it transposed, [cols, rows]. GPT-2 uses it to turn
-// Conv1D weights [in, out] into the [out, in] layout of Linear, which the
-// backends multiply without a transpose at every call.
+// LoadParam) and returns it transposed, [cols, rows], in the dtype
+// LoadParam would keep. GPT-2 uses it to turn Conv1D weights [in, out]
+// into the [out, in] layout of Linear, which the backends multiply without
+// a transpose at every call.
 func LoadParamT(w Weights, name string, rows, cols int) (*tensors.Tensor, error) {
+	if rw, ok := w.(RawWeights); ok {
+		return loadRaw(rw, name, []int{rows, cols}, true)
+	}
 	data, shape, err := w.Float32(name)
 	if err != nil {
 		return nil, fmt.Errorf("engine: weight %s: %w", name, err)

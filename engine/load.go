@@ -20,11 +20,17 @@ type LoadOptions struct {
 	// Hub says where Hugging Face ids are looked up (cache folder, token,
 	// offline mode).
 	Hub hub.Options
+	// SkipMemoryCheck loads the weights even when they look too large for
+	// the memory available (see the package documentation, section
+	// "Memory"); so does $ACTSH_SKIP_MEMORY_CHECK ([SkipMemoryCheckEnv]).
+	SkipMemoryCheck bool
 }
 
 // Load resolves name (a checkpoint folder or a Hugging Face id in the local
-// cache, or "tiny" for the model embedded in the binary), reads config.json and the safetensors weights, builds the model
-// of the family named by the config's architectures, and loads
+// cache, or "tiny" for the model embedded in the binary), reads config.json
+// and the safetensors weights, checks that they fit in the memory available
+// before allocating any, builds the model of the family named by the
+// config's architectures, and loads
 // tokenizer.json when the folder has one (otherwise [Model.Tokenizer] is
 // nil and only id-level calls work).
 func Load(ctx context.Context, name string, opts LoadOptions) (*Model, error) {
@@ -45,6 +51,15 @@ func Load(ctx context.Context, name string, opts LoadOptions) (*Model, error) {
 		return nil, fmt.Errorf("engine: load %s: %w", name, err)
 	}
 	defer set.Close() // parameters are copied into tensors
+	if !opts.SkipMemoryCheck && !skipMemoryCheck() {
+		fp, err := estimate(set)
+		if err != nil {
+			return nil, fmt.Errorf("engine: load %s: %w", name, err)
+		}
+		if err := checkFit(name, fp); err != nil {
+			return nil, err
+		}
+	}
 	m, err := New(cfg, set)
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", dir, err)

@@ -8,11 +8,18 @@ import (
 )
 
 // The building blocks below are shared by the families. All compute in
-// float32 on [..., D] inputs.
+// float32 on [..., D] inputs. Weights may be half precision (bfloat16 or
+// float16 matrices kept as the checkpoint stores them): Embed and Linear
+// widen them here, and only here, so that a backend can recognise
+// ConvertDType(parameter) feeding a DotGeneral and multiply the half bits
+// directly. Widening is exact, so the results equal those of float32
+// weights holding the same values.
 
-// Embed looks up rows of table [V, D] for ids int32 [B, T]: [B, T, D].
+// Embed looks up rows of table [V, D] for ids int32 [B, T]: [B, T, D],
+// float32. A half-precision table is gathered as is and only the gathered
+// rows are widened, never the whole table.
 func Embed(table, ids *Node) *Node {
-	return Gather(table, ExpandAxes(ids, -1))
+	return widen(Gather(table, ExpandAxes(ids, -1)))
 }
 
 // LayerNorm is (x − mean)/√(var + eps)·w + b over the last axis, with the
@@ -37,8 +44,10 @@ func RMSNorm(x, w *Node, eps float64, onePlus bool) *Node {
 }
 
 // Linear is x·Wᵀ (+ b) for a PyTorch Linear weight W [out, in]; b may be nil.
+// A half-precision W is widened to float32 inside the graph, as the
+// right-hand side of the product: DotGeneral(x, ConvertDType(W, Float32)).
 func Linear(x, w, b *Node) *Node {
-	y := flatDot("ni,oi->no", x, w, w.Shape().Dimensions[0])
+	y := flatDot("ni,oi->no", x, widen(w), w.Shape().Dimensions[0])
 	if b != nil {
 		y = Add(y, expandLike(b, y))
 	}
@@ -75,6 +84,15 @@ func RoPE(x, positions *Node, invFreq []float32) *Node {
 		Sub(Mul(x1, cos), Mul(x2, sin)),
 		Add(Mul(x2, cos), Mul(x1, sin)),
 	}, -1)
+}
+
+// widen converts a half-precision node to float32 (exact) and returns a
+// float32 node unchanged.
+func widen(x *Node) *Node {
+	if x.DType() == dtypes.Float32 {
+		return x
+	}
+	return ConvertDType(x, dtypes.Float32)
 }
 
 // expandLike broadcasts a [D] vector to y's shape [..., D].

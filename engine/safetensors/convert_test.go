@@ -94,3 +94,35 @@ func TestBFloat16(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeFloat32(t *testing.T) {
+	v := []float32{1, -0.5, 3}
+	tests := []struct {
+		name    string
+		t       Tensor
+		n       int
+		wantErr bool
+	}{
+		{"F32", F32("x", []int{3}, v), 3, false},
+		{"F16", F16("x", []int{3}, v), 3, false},
+		{"BF16", BF16("x", []int{3}, v), 3, false},
+		{"F64", F64("x", []int{3}, []float64{1, -0.5, 3}), 3, false},
+		{"short dst", F32("x", []int{3}, v), 2, true},
+		{"integer", I32("x", []int{3}, []int32{1, 2, 3}), 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := make([]float32, tt.n)
+			err := DecodeFloat32(dst, tt.t.Data, tt.t.DType)
+			if tt.wantErr {
+				if err == nil {
+					t.Errorf("DecodeFloat32 = %v, want an error", dst)
+				}
+				return
+			}
+			if err != nil || dst[0] != v[0] || dst[1] != v[1] || dst[2] != v[2] {
+				t.Errorf("DecodeFloat32 = %v, %v; want %v", dst, err, v)
+			}
+		})
+	}
+}

@@ -30,6 +30,7 @@
 //	v, shape, err := s.Float32("wte.weight") // F16/BF16/F64 converted
 //	ids, shape, err := s.Int64("ids")        // integer types widened
 //	raw, err := s.Bytes("wte.weight")   // zero-copy, valid until Close
+//	dt, shape, raw, err := s.Raw("wte.weight") // dtype as stored, zero-copy
 //
 // Float32 and Int64 convert one tensor into a fresh slice, so an 8B
 // checkpoint is never held twice: the shards stay mapped and each tensor is

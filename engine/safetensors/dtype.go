@@ -95,6 +95,17 @@ func Float32ToBFloat16(f float32) uint16 {
 	return uint16(bits >> 16)
 }
 
+// DecodeFloat32 decodes the raw little-endian elements of a float tensor of
+// dtype d (F32, F16, BF16 or F64, as [File.Raw] returns them) into dst,
+// which must hold len(raw)/d.Size() elements. F16 and BF16 widen exactly;
+// F64 rounds to nearest.
+func DecodeFloat32(dst []float32, raw []byte, d DType) error {
+	if d.Size() == 0 || len(dst)*d.Size() != len(raw) {
+		return fmt.Errorf("%d bytes of %s do not make %d elements", len(raw), d, len(dst))
+	}
+	return toFloat32(dst, raw, d)
+}
+
 // toFloat32 decodes raw little-endian elements of dtype d into dst.
 func toFloat32(dst []float32, raw []byte, d DType) error {
 	le := binary.LittleEndian

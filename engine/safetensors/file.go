@@ -111,6 +111,18 @@ func (f *File) Bytes(name string) ([]byte, error) {
 	return f.data[in.Offset : in.Offset+in.Size : in.Offset+in.Size], nil
 }
 
+// Raw returns the named tensor as stored: its dtype, its shape and its raw
+// little-endian bytes (a view into the mapping, valid until Close, that must
+// not be modified). Loaders use it to keep a tensor in the checkpoint's
+// dtype without a float32 copy.
+func (f *File) Raw(name string) (DType, []int, []byte, error) {
+	in, err := f.lookup(name)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return in.DType, in.Shape, f.data[in.Offset : in.Offset+in.Size : in.Offset+in.Size], nil
+}
+
 // Float32 returns the named tensor converted to a fresh float32 slice and its
 // shape. F16, BF16 and F64 tensors are converted (F64 rounds to nearest).
 func (f *File) Float32(name string) ([]float32, []int, error) { return f.Float32To(nil, name) }

@@ -74,6 +74,10 @@ func TestRoundTripEveryDType(t *testing.T) {
 			if err != nil || !bytes.Equal(b, tt.t.Data) {
 				t.Errorf("Bytes = %v, %v; want %v", b, err, tt.t.Data)
 			}
+			dt, shape, b, err := f.Raw("x")
+			if err != nil || dt != tt.t.DType || !slices.Equal(shape, tt.t.Shape) || !bytes.Equal(b, tt.t.Data) {
+				t.Errorf("Raw = %s %v %v %v; want %s %v %v", dt, shape, b, err, tt.t.DType, tt.t.Shape, tt.t.Data)
+			}
 			v, shape, err := f.Float32("x")
 			switch {
 			case tt.f32 != nil:
@@ -317,6 +321,11 @@ func TestSharded(t *testing.T) {
 		ib, _ := set.Info(n)
 		if ia.DType != ib.DType || ia.Size != ib.Size {
 			t.Errorf("%s info %+v vs %+v", n, ia, ib)
+		}
+		ra, _ := src.Bytes(n)
+		dt, shape, rb, err := set.Raw(n)
+		if err != nil || dt != ia.DType || !slices.Equal(shape, ia.Shape) || !bytes.Equal(ra, rb) {
+			t.Errorf("%s Raw = %s %v %v, want %s %v", n, dt, shape, err, ia.DType, ia.Shape)
 		}
 	}
 }

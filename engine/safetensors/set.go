@@ -237,6 +237,16 @@ func (s *Set) Int64(name string) ([]int64, []int, error) {
 	return f.Int64(name)
 }
 
+// Raw is [File.Raw] on the file holding the tensor: its dtype, shape and
+// a zero-copy view of its bytes, valid until Close.
+func (s *Set) Raw(name string) (DType, []int, []byte, error) {
+	f, err := s.lookup(name)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return f.Raw(name)
+}
+
 // Bytes is [File.Bytes] on the file holding the tensor: a zero-copy view
 // valid until Close.
 func (s *Set) Bytes(name string) ([]byte, error) {
