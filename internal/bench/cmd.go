@@ -58,9 +58,10 @@ on a GPT-2-small-shaped model with random weights unless noted:
   fit        Linear-AcT, 52 points × 2304 units, 512+512 samples, against
              ml-act's code as written and with only the support used.
   gemma2     not in the default set: a Gemma-2-2B-shaped model with random
-             bf16 weights (5.2 GB checkpoint in a temp folder; about 16 GB
-             of memory), prefill 1×128 and decode 1×(16+16), PyTorch in
-             torch.bfloat16 after ours is released.
+             bf16 weights (5.2 GB checkpoint in a temp folder), prefill
+             1×128 and decode 1×(16+16), PyTorch in torch.bfloat16 after
+             ours is released. About 8 minutes on 2 cores; our process
+             peaked at 21 GB while the engine held the weights in float32.
 
 prefill, decode and decode1 also run steered at every layernorm (λ = 0.5);
 target: steered within 10% of plain. llama.cpp columns need a scratch

@@ -56,7 +56,10 @@
 //     RMSNorm and softmax in float32), after our model has been released,
 //     so the two copies are never in memory together. The check allows
 //     0.1 relative difference (bf16) and accepts tokens that part after
-//     the first.
+//     the first. Measured on 2 busy cores: about 8 minutes in all (1 to
+//     write the checkpoint), our process peaking at 21 GB while the
+//     engine held the weights in float32; PyTorch holds the checkpoint
+//     once (5.2 GB) plus its activations.
 //
 // prefill, decode and decode1 run in two variants: plain, and steered with
 // an affine map (random w, b; bounds ±1e6, ml-act's q_all) at every

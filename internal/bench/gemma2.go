@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/actsh/actsh/engine"
@@ -178,6 +179,25 @@ const gemmaRelTolerance = 0.1
 // first; our model is released before PyTorch loads its copy.
 func runGemma2(ctx context.Context, o *Options, py *python, dir string) ([]Result, error) {
 	s := gemma2Shape(o.Quick)
+	params := 0
+	for _, sh := range s.shapes() {
+		n := 1
+		for _, d := range sh {
+			n *= d
+		}
+		params += n
+	}
+	if avail := memAvailable(); avail > 0 {
+		// The engine held float32 weights and peaked at about 8 bytes per
+		// parameter; below 4 it cannot even hold them.
+		if avail < 4*int64(params) {
+			return nil, fmt.Errorf("bench: gemma2 needs more than %.1f GB of memory (%d parameters in float32), %.1f GB available",
+				4*float64(params)/1e9, params, float64(avail)/1e9)
+		}
+		if avail < 8*int64(params) {
+			o.logf("warning: gemma2 may need up to %.1f GB; %.1f GB available", 8*float64(params)/1e9, float64(avail)/1e9)
+		}
+	}
 	ck := filepath.Join(dir, "gemma2")
 	if err := os.MkdirAll(ck, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -263,6 +283,25 @@ func runGemma2(ctx context.Context, o *Options, py *python, dir string) ([]Resul
 		o.logf("torch gemma2 %s: warm-up %.2f s, %.3g tokens/s; %s", res.key, tr.WarmupSec, t.Rate, res.Check)
 	}
 	return results, nil
+}
+
+// memAvailable is MemAvailable from /proc/meminfo in bytes, 0 when
+// unknown.
+func memAvailable() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb * 1024
+			}
+		}
+	}
+	return 0
 }
 
 // checkRel compares the rows of both sides by max|Δ| / max|x|.
