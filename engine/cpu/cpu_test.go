@@ -211,8 +211,6 @@ func TestFallbackOps(t *testing.T) {
 	}, randTensor(r, 3, 4))
 }
 
-var _ = shapes.Make
-
 // TestFusion runs chains of elementwise operations that fuse into one
 // loop: broadcasts of vectors, of per-row values and of scalars, masks
 // from integer comparisons, selections, conversions, the math functions

@@ -1,11 +1,9 @@
 package cpu
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
 	"github.com/actsh/actsh/internal/gemm"
@@ -216,9 +214,6 @@ func getScratch(n int) []float32 {
 
 // putScratch returns a buffer from getScratch.
 func putScratch(s []float32) { scratch.Put(&s) }
-
-var _ = fmt.Sprint
-var _ = backends.OpTypeDotGeneral
 
 // halfDotKernel runs a product with half-precision weights laid out
 // [out, in] (the contracted index contiguous): the kernels widen them.

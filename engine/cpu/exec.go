@@ -140,10 +140,10 @@ func (e *Executable) kernelFor(n *Node) (kernel, error) {
 	return e.fallback(n)
 }
 
-// rootShape is the shape of the buffer holding n's value: reshapes run by
-// this backend are views of their input.
+// rootShape is the shape of the buffer holding n's value: reshapes are
+// views of their input.
 func rootShape(n *Node) shapes.Shape {
-	for n.op == backends.OpTypeReshape && n.tuple == nil && isView(n) {
+	for n.op == backends.OpTypeReshape {
 		n = n.inputs[0]
 	}
 	return n.shape

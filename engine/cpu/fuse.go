@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/actsh/actsh/internal/vecf32"
 )
@@ -383,13 +382,8 @@ func fill[T any](s []T, v T) {
 	}
 }
 
-// outLane returns the output lane of an instruction with room for m
-// elements: the scratch slot (which a leaf never aliases: leaves are
-// slots of their own).
-func outLane(ls []lane, s int) *lane { return &ls[s] }
-
 func evalInstr(in instr, ls []lane, m int) {
-	o := outLane(ls, in.out)
+	o := &ls[in.out] // a scratch slot: leaves have slots of their own
 	a := ls[in.args[0]]
 	n := in.n
 	switch n.op {
@@ -701,5 +695,3 @@ func unaryLane(op backends.OpType, d dtypes.DType, o *lane, a lane, m int) {
 		panic("cpu: fused " + op.String() + " on float32")
 	}
 }
-
-var _ = shapes.Make

@@ -5,7 +5,6 @@ import (
 	"reflect"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 )
 
 // nativeKernel returns this backend's kernel for n, or nil when the pure-Go
@@ -49,24 +48,14 @@ func nativeKernel(n *Node) kernel {
 	return nil
 }
 
-// isView reports whether a reshape node's value shares its input's buffer.
-func isView(*Node) bool { return true }
-
 // copyFlat copies src into dst (slices of one type).
 func copyFlat(dst, src any) {
 	reflect.Copy(reflect.ValueOf(dst), reflect.ValueOf(src))
 }
 
-// transposeCopy returns x [dims] with its axes permuted (output axis i is
-// input axis perm[i]).
-func transposeCopy(x []float32, dims, perm []int) []float32 {
-	out := make([]float32, len(x))
-	transposeInto(out, x, dims, perm)
-	return out
-}
-
-// transposeScratch is transposeCopy into a scratch buffer (see
-// getScratch); x may be longer than dims (a view's storage).
+// transposeScratch returns x [dims] with its axes permuted (output axis i
+// is input axis perm[i]) in a scratch buffer (see getScratch); x may be
+// longer than dims (a view's storage).
 func transposeScratch(x []float32, dims, perm []int) []float32 {
 	size := 1
 	for _, d := range dims {
@@ -284,5 +273,3 @@ func dynamicSlice(r *run, n *Node, in []*value) (*value, error) {
 	blockCopy(in[0].st.flat, out.st.flat, dims, starts(in[1:], dims, n.shape.Dimensions), n.shape.Dimensions, false)
 	return out, nil
 }
-
-var _ = dtypes.Float32

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/shapeinference"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
@@ -346,5 +345,3 @@ func (b *Builder) Where(condition, onTrue, onFalse backends.Op) (backends.Op, er
 		return s.Where(in[0], in[1], in[2])
 	}))
 }
-
-var _ = shapeinference.BinaryOp

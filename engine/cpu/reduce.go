@@ -49,7 +49,8 @@ func reduceKernel(n *Node) kernel {
 		}
 		src := in[0].st.flat.([]float32)[:x.shape.Size()]
 		if !sorted {
-			src = transposeCopy(src, dims, perm)
+			src = transposeScratch(src, dims, perm)
+			defer putScratch(src)
 		}
 		dst := out.st.flat.([]float32)
 		parallelFor(len(dst), len(src), func(lo, hi int) {
