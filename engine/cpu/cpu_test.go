@@ -141,9 +141,9 @@ func TestTranspose(t *testing.T) {
 	}
 }
 
-// TestDynamicUpdateSlice checks the in-place cache write against the
-// one-hot formulation the pure-Go backend runs (it has no
-// DynamicUpdateSlice), with clamped start indices, and DynamicSlice.
+// TestDynamicUpdateSlice checks the cache write (the pure-Go backend has
+// no DynamicUpdateSlice to compare with) element by element, with start
+// indices clamped as XLA does, and DynamicSlice reading it back.
 func TestDynamicUpdateSlice(t *testing.T) {
 	ours, _ := backendsUnderTest(t)
 	r := rand.New(rand.NewPCG(5, 6))
