@@ -21,8 +21,11 @@ import (
 // must hand such a run to [Main] itself (see TestMain in the tests).
 const ChildEnv = "ACTSH_BENCH_CHILD"
 
-// baselineBackend is the GOMLX_BACKEND of the training row's anchor.
-const baselineBackend = "go"
+// baselineBackend is the GOMLX_BACKEND of the training row's anchor:
+// GoMLX's pure-Go backend with its ops in sequence, as tiny_train ran
+// before the CPU backend (its parallel scheduler can deadlock on training
+// graphs).
+const baselineBackend = "go:ops_sequential"
 
 // trainShape is the model and batch of the train workload: the embedded
 // model's configuration (tiny/train's DefaultConfig, batch 8 × 64).
