@@ -50,7 +50,7 @@ func (w randomWeights) Float32(name string) ([]float32, []int, error) {
 
 // gpt2Small builds a GPT-2-small-shaped model (12 layers, 768 wide, 12
 // heads, vocab 50257) with random weights.
-func gpt2Small(b *testing.B) *engine.Model {
+func gpt2Small(b testing.TB) *engine.Model {
 	const D, L, V, P = 768, 12, 50257, 1024
 	sh := map[string][]int{"transformer.wte.weight": {V, D}, "transformer.wpe.weight": {P, D},
 		"transformer.ln_f.weight": {D}, "transformer.ln_f.bias": {D}}

@@ -237,7 +237,8 @@ func (g *generation) runCached(ctx context.Context, P int) ([][]int, error) {
 	}
 	keyValid := make([]int32, B*S)
 	next := make([]int32, B) // position id of each row's next token
-	r := &request{B: B, T: Tp, S: S, steering: st, logits: logitsLast,
+	steerIn := steerSet{}
+	r := &request{B: B, T: Tp, S: S, steering: st, steerIn: steerIn, logits: logitsLast,
 		tokens: make([]int32, B*Tp), positions: make([]int32, B*Tp),
 		keyValid: make([]int32, B*Tp), selected: make([]int32, B*Tp), lastIdx: make([]int32, B),
 		cacheK: cacheK, cacheV: cacheV}
@@ -264,7 +265,7 @@ func (g *generation) runCached(ctx context.Context, P int) ([][]int, error) {
 			return g.out, nil
 		}
 		slot := Tp + step
-		r = &request{B: B, T: 1, S: S, steering: st, logits: logitsLast, offset: slot,
+		r = &request{B: B, T: 1, S: S, steering: st, steerIn: steerIn, logits: logitsLast, offset: slot,
 			tokens: make([]int32, B), positions: make([]int32, B),
 			keyValid: keyValid, selected: make([]int32, B), lastIdx: make([]int32, B),
 			cacheK: res.newK, cacheV: res.newV}

@@ -46,10 +46,16 @@ type request struct {
 	cacheK    []*tensors.Tensor
 	cacheV    []*tensors.Tensor
 	steering  *Steering
+	steerIn   steerSet // when not nil: the steering inputs, built once for all passes that share it
 	capture   []string
 	logits    logitsMode
 	lastIdx   []int32 // [B], logitsLast only
 }
+
+// steerSet holds the steering inputs of the passes of one generation by
+// point: built and moved to the device on the first pass, reused by the
+// others (the maps cannot change during a Generate call).
+type steerSet map[string][]*tensors.Tensor
 
 type result struct {
 	logits     *tensors.Tensor
@@ -196,9 +202,14 @@ func (m *Model) run(r *request) (res *result, err error) {
 	}
 	inputs = append(inputs, tensors.FromScalar(lambda))
 	for _, name := range steerPts {
-		ts, err := steerTensors(name, r.steering.Maps[name], m.pointWidth[name])
-		if err != nil {
-			return nil, err
+		ts, ok := r.steerIn[name]
+		if !ok {
+			if ts, err = steerTensors(name, r.steering.Maps[name], m.pointWidth[name]); err != nil {
+				return nil, err
+			}
+			if r.steerIn != nil {
+				r.steerIn[name] = ts
+			}
 		}
 		for _, t := range ts {
 			inputs = append(inputs, t)

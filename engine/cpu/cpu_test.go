@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -326,4 +327,25 @@ func halfTensor(r *rand.Rand, dt dtypes.DType, dims ...int) *tensors.Tensor {
 		v[i] = float16.Fromfloat32(f)
 	}
 	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+// TestProfiling checks that the kernel profile names the steps that ran.
+func TestProfiling(t *testing.T) {
+	ours, _ := backendsUnderTest(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	cpu.SetProfiling(true)
+	defer cpu.SetProfiling(false)
+	e, err := NewExec(ours, func(a, b *Node) *Node { return Tanh(Add(Einsum("ij,kj->ik", a, b), OnePlus(a))) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Exec(randTensor(r, 4, 4), randTensor(r, 4, 4)); err != nil {
+		t.Fatal(err)
+	}
+	rep := cpu.ProfileReport(0)
+	for _, want := range []string{"DotGeneral → (Float32)[4 4]", "fused 3 ops → (Float32)[4 4]", "total"} {
+		if !strings.Contains(rep, want) {
+			t.Errorf("profile lacks %q:\n%s", want, rep)
+		}
+	}
 }

@@ -34,10 +34,11 @@
 //     operands whose axes do not collapse are transposed first. A
 //     ConvertDType from bfloat16 feeding a product's rhs is not run: the
 //     kernel reads the half-precision weights and widens them as it goes.
-//   - Fused elementwise loops (fuse.go): a chain of single-use arithmetic,
-//     comparisons, Where, conversions and broadcasts on float32, int32 and
-//     bool values runs chunk by chunk over its output, intermediates in
-//     scratch lanes, split over the cores; float32 arithmetic, exp, tanh
+//   - Fused elementwise loops (fuse.go): arithmetic, comparisons, Where,
+//     conversions and broadcasts on float32, int32 and bool values whose
+//     uses all lie in one loop (a chain, or a graph such as the steering
+//     op, which reads its input four times) run chunk by chunk over the
+//     output, intermediates in scratch lanes computed once per chunk, split over the cores; float32 arithmetic, exp, tanh
 //     and the logistic run on vector kernels
 //     ([github.com/actsh/actsh/internal/vecf32]: float32 approximations
 //     after Cephes, within 2 ulp / 2e-7).
@@ -60,6 +61,18 @@
 // Work is split over the cores by output element: each element is computed
 // by one goroutine in a fixed order, so results are bit-identical from run
 // to run and across GOMAXPROCS for a given build (training included).
+//
+// # Profiling
+//
+// A Go CPU profile sees kernels, not the graph nodes they ran for.
+// [SetProfiling] times every step of every Execute until it is turned off;
+// [ProfileReport] lists the steps by total time (operation or fused loop,
+// output shape, calls, share). The engine's benchmarks are the usual
+// driver:
+//
+//	cpu.SetProfiling(true)
+//	m.Generate(ctx, prompts, opts)
+//	fmt.Print(cpu.ProfileReport(20))
 //
 // # Adding a kernel
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -43,6 +44,7 @@ type Executable struct {
 	uses    []int     // per node index: pending uses in one run (outputs count once)
 	kernels []kernel
 	consts  map[int]*storage
+	loops   map[int]*fusion // fused loops by root index
 }
 
 var _ backends.Executable = (*Executable)(nil)
@@ -84,6 +86,7 @@ func newExecutable(b *Builder, outputs []*Node) (*Executable, error) {
 		}
 	}
 	loops, absorbed := plan(order, uses, isOutput)
+	e.loops = loops
 	for _, n := range order {
 		if absorbed[n.idx] {
 			continue
@@ -276,7 +279,15 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 				in[i] = r.vals[x.idx]
 			}
 		}
+		var start time.Time
+		profiling := profile.on.Load()
+		if profiling {
+			start = time.Now()
+		}
 		v, err := e.kernels[n.idx](r, n, in)
+		if profiling {
+			e.record(n, time.Since(start))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("cpu: %s: %s: %w", e.name, n.op, err)
 		}

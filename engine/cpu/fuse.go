@@ -12,9 +12,9 @@ import (
 	"github.com/actsh/actsh/internal/vecf32"
 )
 
-// Elementwise fusion. A chain of elementwise operations (arithmetic,
-// comparisons, selections, conversions and broadcasts) whose intermediate
-// values have one use each runs as one loop over the output, a chunk at a
+// Elementwise fusion. Elementwise operations (arithmetic, comparisons,
+// selections, conversions and broadcasts) whose intermediate values are
+// used only inside one group run as one loop over the output, a chunk at a
 // time: the intermediates live in small scratch buffers, never in memory
 // the size of the tensor, and the loop is split over the cores.
 
@@ -109,27 +109,39 @@ type fusion struct {
 }
 
 // plan groups elementwise nodes into fused loops: a fusible node whose
-// single use is a fusible consumer of the same dimensions joins the
-// consumer's loop. It returns the loops by root index and the set of
-// nodes absorbed into another's loop.
+// uses are all fusible consumers of the same dimensions that run in one
+// loop joins that loop (one use: its consumer's; several: a value shared
+// inside the loop, computed once per chunk). It returns the loops by root
+// index and the set of nodes absorbed into another's loop.
 func plan(order []*Node, uses []int, isOutput []bool) (map[int]*fusion, []bool) {
 	absorbed := make([]bool, len(uses))
-	consumer := make([]*Node, len(uses))
+	consumers := make([][]*Node, len(uses))
 	for _, n := range order {
 		for _, in := range n.inputs {
-			consumer[in.idx] = n
+			consumers[in.idx] = append(consumers[in.idx], n)
 		}
 	}
-	joins := func(x *Node) bool {
-		c := consumer[x.idx]
-		if c == nil || uses[x.idx] != 1 || isOutput[x.idx] || !fusible(x) || !fusible(c) {
-			return false
+	// root[i] is the index of the loop node i runs in; consumers come after
+	// their inputs in order, so walking it backwards settles them first.
+	root := make([]int, len(uses))
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		root[n.idx] = n.idx
+		cs := consumers[n.idx]
+		if !fusible(n) || isOutput[n.idx] || len(cs) == 0 || len(cs) != uses[n.idx] {
+			continue
 		}
-		return slices.Equal(x.shape.Dimensions, c.shape.Dimensions)
-	}
-	for _, n := range order {
-		if joins(n) {
+		r := root[cs[0].idx]
+		joins := true
+		for _, c := range cs {
+			if !fusible(c) || root[c.idx] != r || !slices.Equal(n.shape.Dimensions, c.shape.Dimensions) {
+				joins = false
+				break
+			}
+		}
+		if joins {
 			absorbed[n.idx] = true
+			root[n.idx] = r
 		}
 	}
 	loops := map[int]*fusion{}
