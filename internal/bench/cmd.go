@@ -53,7 +53,8 @@ on a GPT-2-small-shaped model with random weights unless noted:
              sides; ms/step and step@1024 / step@64. Target ≤ 1.3.
   train      AdamW steps of the embedded model's configuration (2 layers,
              128 wide, batch 8×64) on this process's backend, and in a
-             child process with GOMLX_BACKEND=go (simplego, the baseline).
+             child process with GOMLX_BACKEND=go:ops_sequential (simplego,
+             the baseline).
              Target ≥ 5× simplego.
   fit        Linear-AcT, 52 points × 2304 units, 512+512 samples, against
              ml-act's code as written and with only the support used.
@@ -61,7 +62,8 @@ on a GPT-2-small-shaped model with random weights unless noted:
              bf16 weights (5.2 GB checkpoint in a temp folder), prefill
              1×128 and decode 1×(16+16), PyTorch in torch.bfloat16 after
              ours is released. About 8 minutes on 2 cores; our process
-             peaked at 21 GB while the engine held the weights in float32.
+             peaked at 5.4 GB of its own memory (the bf16 weights) plus
+             the 5.2 GB checkpoint mapped from the page cache.
 
 prefill, decode and decode1 also run steered at every layernorm (λ = 0.5);
 target: steered within 10% of plain. llama.cpp columns need a scratch

@@ -57,9 +57,10 @@
 //     so the two copies are never in memory together. The check allows
 //     0.1 relative difference (bf16) and accepts tokens that part after
 //     the first. Measured on 2 busy cores: about 8 minutes in all (1 to
-//     write the checkpoint), our process peaking at 21 GB while the
-//     engine held the weights in float32; PyTorch holds the checkpoint
-//     once (5.2 GB) plus its activations.
+//     write the checkpoint); our process peaks at 5.4 GB of anonymous
+//     memory (the weights stay bf16) plus the 5.2 GB checkpoint mapped
+//     while it loads (page cache, reclaimable); PyTorch holds the
+//     checkpoint once (5.2 GB) plus its activations.
 //
 // prefill, decode and decode1 run in two variants: plain, and steered with
 // an affine map (random w, b; bounds ±1e6, ml-act's q_all) at every

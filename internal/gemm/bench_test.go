@@ -29,6 +29,9 @@ var benchShapes = []benchShape{
 	{name: "bf16_decode8_768x3072", elem: elemBF16, batch: 1, m: 8, n: 3072, k: 768},
 	{name: "bf16_decode1_768x3072", elem: elemBF16, batch: 1, m: 1, n: 3072, k: 768},
 	{name: "bf16_prefill1024_qkv_768x2304", elem: elemBF16, batch: 1, m: 1024, n: 2304, k: 768},
+	{name: "gemma2_prefill128_2304x9216", batch: 1, m: 128, n: 9216, k: 2304},
+	{name: "bf16_gemma2_prefill128_2304x9216", elem: elemBF16, batch: 1, m: 128, n: 9216, k: 2304},
+	{name: "bf16_gemma2_down128_9216x2304", elem: elemBF16, batch: 1, m: 128, n: 2304, k: 9216},
 	{name: "f16_decode8_768x3072", elem: elemF16, batch: 1, m: 8, n: 3072, k: 768},
 }
 
