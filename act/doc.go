@@ -68,6 +68,22 @@
 // [Transport.AllowAnyModel] allow it. Hand-built transports record no model
 // and get the width check only.
 //
+// # Pipeline
+//
+// Pipeline runs ml-act's workflow from Hydra-style configs (package
+// github.com/actsh/actsh/configs, composed by
+// github.com/actsh/actsh/act/config), exactly as `actsh pipeline` does:
+//
+//	r := Pipeline("text_generation", "task_params=giraffes", "model=tiny")
+//
+// computes the responses (cached), learns the intervention (incr or atonce)
+// and runs the evaluations listed in the config's `evaluation`, writing
+// ml-act's files to results_dir. Steps whose outputs exist for the same inputs
+// are skipped and an interrupted run continues where it stopped.
+// RunPipeline takes a context and returns errors (a *ConfigError, before
+// anything is written, for a bad override or config); PipelineConfig composes
+// without running.
+//
 // # Errors
 //
 // Functions of this package panic with an [*Error] carrying one readable

@@ -107,9 +107,17 @@ func Fit(r *Responses, method string, opts ...Option) *Transport {
 	case "aura":
 		return FitAurA(r, opts...)
 	case "actadd":
-		return FitActAdd(r, 1, opts...)
+		beta := 1.0
+		if o := collect(opts); o.betaSet {
+			beta = o.beta
+		}
+		return FitActAdd(r, beta, opts...)
 	case "itic":
-		return FitITI(r, 0, opts...)
+		beta := 0.0
+		if o := collect(opts); o.betaSet {
+			beta = o.beta
+		}
+		return FitITI(r, beta, opts...)
 	case "exact_ot":
 		return FitExactOT(r, opts...)
 	case "none":

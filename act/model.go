@@ -172,7 +172,7 @@ func (m *Model) GenerateBatchIDs(batch [][]int, t *Transport, lambda float64, op
 	if o.topK > 0 && o.temperature == 0 {
 		g.Temperature = 1 // TopK alone asks for sampling
 	}
-	out, err := m.m.Generate(Context(), batch, g)
+	out, err := m.m.Generate(o.context(), batch, g)
 	must(err)
 	return out
 }

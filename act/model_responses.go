@@ -58,12 +58,16 @@ func (m *Model) FitIncremental(ds *Dataset, pattern, method string, opts ...Opti
 // responseRequest turns a script call's data set, pattern and options into
 // an extraction request: balanced, tokenized samples.
 func (m *Model) responseRequest(call string, ds *Dataset, pattern string, opts []Option) responses.Request {
+	return m.requestFor(call, ds, m.Points(pattern), opts)
+}
+
+// requestFor is responseRequest for a list of points.
+func (m *Model) requestFor(call string, ds *Dataset, points []string, opts []Option) responses.Request {
 	o := collect(opts)
 	d := ds.raw()
 	if len(o.src) == 0 || len(o.dst) == 0 {
 		fail("%s: name the source and target subsets with Src(...) and Dst(...) (%s has %s)", call, d.Name, strings.Join(d.Subsets(), ", "))
 	}
-	points := m.Points(pattern)
 	if o.pool == "" {
 		o.pool = "mean"
 	}
@@ -71,6 +75,9 @@ func (m *Model) responseRequest(call string, ds *Dataset, pattern string, opts [
 	must(err)
 	tok := m.tokenizer(call)
 	maxLen := m.m.Info().MaxPositions
+	if o.truncate > 0 && (maxLen <= 0 || o.truncate < maxLen) {
+		maxLen = o.truncate
+	}
 	encode := func(side string, texts []string) [][]int {
 		out := make([][]int, len(texts))
 		for i, t := range texts {

@@ -1,5 +1,7 @@
 package act
 
+import "context"
+
 // Option tunes a script-facing call: Pool("mean"), Src("toxic"),
 // Support("q_5_95"), MaxTokens(40), ... Each function documents which
 // options it reads; the others are ignored.
@@ -21,10 +23,28 @@ type options struct {
 	seed              uint64  // Seed
 	seedSet           bool
 
-	cache string // Cache
-	batch int    // Batch
-	limit int    // Limit
+	cache    string // Cache
+	batch    int    // Batch
+	limit    int    // Limit
+	truncate int    // Truncate
+
+	beta    float64 // withBeta: Fit's ActAdd and ITI-c coefficient
+	betaSet bool
+
+	ctx context.Context // withContext (the pipeline's); nil: Context()
 }
+
+// context returns the context a call watches.
+func (o options) context() context.Context {
+	if o.ctx != nil {
+		return o.ctx
+	}
+	return Context()
+}
+
+// withContext makes a call watch ctx instead of [Context] (for
+// [RunPipeline], which takes its own).
+func withContext(ctx context.Context) Option { return func(o *options) { o.ctx = ctx } }
 
 func collect(opts []Option) options {
 	var o options
@@ -85,3 +105,11 @@ func Limit(n int) Option { return func(o *options) { o.limit = n } }
 // generation, as Hugging Face's repetition_penalty does: their positive
 // logits are divided by p and negative ones multiplied by it (1 = none).
 func RepetitionPenalty(p float64) Option { return func(o *options) { o.repetitionPenalty = p } }
+
+// Truncate keeps at most the first n tokens of each text whose responses
+// are computed (ml-act's model.seq_len; default: the model's context).
+func Truncate(n int) Option { return func(o *options) { o.truncate = n } }
+
+// withBeta sets the coefficient [Fit] gives ActAdd and ITI-c (the
+// pipeline's hook_params.beta).
+func withBeta(b float64) Option { return func(o *options) { o.beta, o.betaSet = b, true } }

@@ -39,6 +39,16 @@ func ReadJSONSubsets(path string) (*Dataset, error) {
 	return ds, nil
 }
 
+// ParseJSONSubsets is ReadJSONSubsets on a file's contents (for example
+// an embedded one); name names the data set and its errors.
+func ParseJSONSubsets(name string, data []byte) (*Dataset, error) {
+	ds, err := parseJSONSubsets(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %s: %w", name, err)
+	}
+	return ds, nil
+}
+
 func parseJSONSubsets(name string, data []byte) (*Dataset, error) {
 	ds := New(name)
 	dec := json.NewDecoder(bytes.NewReader(data))

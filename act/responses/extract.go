@@ -46,6 +46,9 @@ type Request struct {
 	Cache string
 	// Progress receives a progress bar (nil: silent).
 	Progress io.Writer
+	// AfterBatch, when not nil, is called after each batch is done (and,
+	// with a cache, on disk) with the samples done so far and the total.
+	AfterBatch func(done, total int)
 }
 
 const (
@@ -251,6 +254,9 @@ func Extract(ctx context.Context, m Forwarder, req Request) (*Set, error) {
 		}
 		bar.Add(end - done)
 		done = end
+		if req.AfterBatch != nil {
+			req.AfterBatch(done, len(inputs))
+		}
 	}
 	if req.Cache != "" {
 		want.Complete = true

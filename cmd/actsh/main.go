@@ -8,6 +8,8 @@
 //	actsh run file.go [args] run a Go program (package main, func main)
 //	actsh -e 'code'         evaluate shell input
 //	actsh bench [flags]     time actsh against PyTorch (see internal/bench)
+//	actsh download [names]  fetch the paper's data sets (see internal/download)
+//	actsh pipeline [flags] override...  ml-act's pipeline on Hydra-style configs
 //
 // Errors print as one line; the exit status is 1 when a script fails and 2
 // for a usage error. See package github.com/actsh/actsh/repl.
@@ -20,6 +22,7 @@ import (
 	"os"
 
 	"github.com/actsh/actsh/internal/bench"
+	"github.com/actsh/actsh/internal/download"
 	"github.com/actsh/actsh/repl"
 	"golang.org/x/term"
 )
@@ -29,6 +32,8 @@ const usage = `usage:
   actsh run file.go [args] run a Go program
   actsh -e 'code' [args]   evaluate shell input
   actsh bench [flags]      time actsh against PyTorch (actsh bench -h)
+  actsh download [names]   fetch the paper's data sets into $DATA_DIR (actsh download -h)
+  actsh pipeline override... responses, intervention and evaluations from configs (actsh pipeline -h)
 `
 
 func main() {
@@ -68,6 +73,10 @@ func run(args []string) int {
 		return fail(err)
 	case args[0] == "bench":
 		return bench.Main(args[1:], os.Stdout, os.Stderr)
+	case args[0] == "pipeline":
+		return repl.Pipeline(args[1:], os.Stdout, os.Stderr)
+	case args[0] == "download":
+		return download.Main(args[1:], os.Stdout, os.Stderr)
 	case args[0] == "-e":
 		if len(args) < 2 {
 			fmt.Fprint(os.Stderr, usage)

@@ -1,0 +1,367 @@
+package act
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/actsh/actsh/internal/progress"
+)
+
+// evaluations are the pipeline's evaluation steps by their ml-act names.
+// Each reads and checks its settings when the run is planned and returns
+// the step to run. The toxicity, concept and image work adds theirs here.
+var evaluations = map[string]func(p *pipelinePlan) (func(r *pipelineRun) error, error){
+	"text-generation": planTextGeneration,
+}
+
+// laterEvaluations are ml-act's evaluations this version does not have yet,
+// with what brings them.
+var laterEvaluations = map[string]string{
+	"rtp":                      "RealToxicityPrompts with the RoBERTa toxicity judge arrives with the toxicity evaluations",
+	"model_perplexity":         "perplexity under another model arrives with the toxicity evaluations",
+	"mmlu":                     "MMLU arrives with the toxicity evaluations",
+	"zero_shot":                "the LLM judge arrives with the toxicity evaluations",
+	"text-to-image-generation": "image generation arrives with the image models",
+	"clip_score":               "CLIP score arrives with the image models",
+}
+
+func evaluationNames() []string {
+	var out []string
+	for k := range evaluations {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func laterNames() []string {
+	var out []string
+	for k := range laterEvaluations {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ml-act's sampling for text generation (its SAMPLING_KWARGS, from ActAdd).
+const (
+	tgTemperature       = 1.0
+	tgTopP              = 0.3
+	tgRepetitionPenalty = 1.2
+)
+
+// textGen is the text-generation evaluation's plan: ml-act's
+// generate_with_hooks.py, which writes
+// results_dir/generate_with_hooks/text_generation.csv with one row per
+// sentence (strength, prompt, generation) at every strength of
+// np.linspace(min_strength, max_strength, strength_sample_size).
+type textGen struct {
+	seed      uint64
+	batches   [][]string // prompts per batch (the same at every strength)
+	newLen    int
+	strengths []float64
+	dir       string // results_dir/generate_with_hooks
+	results   string
+}
+
+func planTextGeneration(p *pipelinePlan) (func(r *pipelineRun) error, error) {
+	g := &getter{c: p.cfg}
+	const s = "text_generation."
+	tg := &textGen{}
+	tg.seed = uint64(g.int(s+"seed", 0))
+	batch := g.int(s+"batch_size", 1)
+	n := g.int(s+"num_sentences", 1)
+	tg.newLen = g.int(s+"new_seq_len", 1)
+	minS, maxS := g.float(s+"min_strength"), g.float(s+"max_strength")
+	steps := g.int(s+"strength_sample_size", 1)
+	prompt := g.str(s + "prompt")
+	fast := g.bool(s + "fast")
+	tg.results = g.str(s + "results_dir")
+	model := g.str(s + "model_params.model_path")
+	if g.err != nil {
+		return nil, g.err
+	}
+	if model != p.modelPath {
+		return nil, fmt.Errorf("text_generation.model_params.model_path=%s differs from the model the intervention is learned on (%s)", model, p.modelPath)
+	}
+	if fast { // as ml-act's pipeline does in fast mode
+		tg.newLen, n, maxS, steps = 10, 3, 1, 2
+	}
+	tg.strengths = linspace(minS, maxS, steps)
+	tg.dir = filepath.Join(tg.results, "generate_with_hooks")
+	bs := min(batch, n)
+	if strings.HasSuffix(prompt, ".txt") {
+		data, err := os.ReadFile(prompt)
+		if err != nil {
+			return nil, fmt.Errorf("text_generation.prompt=%s: %v", prompt, err)
+		}
+		lines := strings.Split(string(data), "\n")
+		if len(lines) > n {
+			lines = lines[:n]
+		}
+		var prompts []string
+		for _, l := range lines {
+			if l = strings.TrimSpace(l); l != "" {
+				prompts = append(prompts, l)
+			}
+		}
+		if len(prompts) == 0 {
+			return nil, fmt.Errorf("text_generation.prompt=%s has no prompts", prompt)
+		}
+		for i := 0; i < len(prompts); i += bs {
+			tg.batches = append(tg.batches, prompts[i:min(i+bs, len(prompts))])
+		}
+	} else {
+		if prompt == "" {
+			return nil, fmt.Errorf("text_generation.prompt is empty: give a prompt or a .txt file of prompts")
+		}
+		for _, size := range arraySplit(n, bs) {
+			b := make([]string, size)
+			for i := range b {
+				b[i] = prompt
+			}
+			tg.batches = append(tg.batches, b)
+		}
+	}
+	return tg.run, nil
+}
+
+// linspace is numpy's linspace: start + i·step, the last value exactly stop.
+func linspace(start, stop float64, n int) []float64 {
+	if n == 1 {
+		return []float64{start}
+	}
+	step := (stop - start) / float64(n-1)
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = float64(i)*step + start
+	}
+	out[n-1] = stop
+	return out
+}
+
+// arraySplit gives the batch sizes of ml-act's
+// np.array_split(np.arange(n), n / bs): ⌊n/bs⌋ nearly equal batches, the
+// first ones one larger (one batch of n when n < bs).
+func arraySplit(n, bs int) []int {
+	k := n / bs
+	if k < 1 {
+		return []int{n}
+	}
+	out := make([]int, k)
+	for i := range out {
+		out[i] = n / k
+		if i < n%k {
+			out[i]++
+		}
+	}
+	return out
+}
+
+// tgBatch is one finished batch in the resumable partial file.
+type tgBatch struct {
+	Strength int      `json:"s"`
+	Batch    int      `json:"b"`
+	Texts    []string `json:"texts"`
+}
+
+func (tg *textGen) run(r *pipelineRun) error {
+	csvPath := filepath.Join(tg.dir, "text_generation.csv")
+	rel, _ := filepath.Rel(r.resultsDir, csvPath)
+	stepKey := key("text-generation/1", r.modelPath, r.tHash, tg.batches, tg.newLen, tg.strengths, tg.seed,
+		tgTemperature, tgTopP, tgRepetitionPenalty, r.position)
+	marker := filepath.Join(tg.dir, ".text_generation.key")
+	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
+		if _, err := os.Stat(csvPath); err == nil {
+			r.logf("text-generation: %s exists for the same inputs, skipped", rel)
+			r.res.Skipped = append(r.res.Skipped, "text-generation")
+			r.addFile(rel)
+			return nil
+		}
+	}
+	if err := os.MkdirAll(tg.dir, 0o755); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	partial := csvPath + ".partial"
+	done, err := readPartial(partial, stepKey)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	defer f.Close()
+	if len(done) == 0 {
+		if err := f.Truncate(0); err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+		if _, err := fmt.Fprintf(f, "%s\n", mustJSON(map[string]string{"key": stepKey})); err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+	}
+	total := 0
+	for _, b := range tg.batches {
+		total += len(b)
+	}
+	total *= len(tg.strengths)
+	if len(done) > 0 {
+		r.logf("text-generation: resuming after %d of %d batches", len(done), len(tg.batches)*len(tg.strengths))
+	}
+	bar := progress.New(r.log, "text-generation", total).Unit("sentences")
+	defer bar.Done()
+	for si, lambda := range tg.strengths {
+		for bi, prompts := range tg.batches {
+			id := [2]int{si, bi}
+			if _, ok := done[id]; ok {
+				bar.Add(len(prompts))
+				continue
+			}
+			if err := r.ctx.Err(); err != nil {
+				return fmt.Errorf("pipeline: text-generation interrupted (it resumes on the next run): %w", err)
+			}
+			var texts []string
+			err := catch(func() {
+				texts = r.model.GenerateBatch(prompts, r.transport, lambda, MaxTokens(tg.newLen),
+					Sample(tgTemperature, tgTopP), RepetitionPenalty(tgRepetitionPenalty),
+					Seed(batchSeed(tg.seed, si, bi)), withContext(r.ctx))
+			})
+			if err != nil {
+				return fmt.Errorf("pipeline: text-generation at strength %g: %w", lambda, err)
+			}
+			for i, t := range texts {
+				// ml-act keeps generated_text.replace(prompt, "").
+				texts[i] = strings.ReplaceAll(prompts[i]+t, prompts[i], "")
+			}
+			line := mustJSON(tgBatch{Strength: si, Batch: bi, Texts: texts})
+			if _, err := fmt.Fprintf(f, "%s\n", line); err != nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			done[id] = texts
+			bar.Add(len(prompts))
+			pipelineEvent("generation")
+		}
+		if first := done[[2]int{si, 0}]; len(first) > 0 {
+			r.logf("  strength %s: %q", pyFloat(lambda), clipN(first[0], 100))
+		}
+	}
+	bar.Done()
+
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"", "strength", "prompt", "generation"})
+	row := 0
+	for si, lambda := range tg.strengths {
+		for bi, prompts := range tg.batches {
+			for i, t := range done[[2]int{si, bi}] {
+				w.Write([]string{strconv.Itoa(row), pyFloat(lambda), prompts[i], t})
+				row++
+			}
+		}
+	}
+	w.Flush()
+	if err := r.writeResult(rel, buf.Bytes()); err != nil {
+		return err
+	}
+	if err := os.WriteFile(marker+".tmp", []byte(stepKey), 0o644); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	if err := os.Rename(marker+".tmp", marker); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	f.Close()
+	os.Remove(partial)
+	r.logf("text-generation: %d sentences at %d strengths in %s", row, len(tg.strengths), rel)
+	return nil
+}
+
+// readPartial reads the finished batches of an interrupted generation. A
+// file for other inputs, or none, gives nothing; a torn last line (the
+// process died while writing it) is cut off.
+func readPartial(path, stepKey string) (map[[2]int][]string, error) {
+	done := map[[2]int][]string{}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return done, nil
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	good := 0
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if first {
+			var h struct{ Key string }
+			if json.Unmarshal(line, &h) != nil || h.Key != stepKey {
+				return map[[2]int][]string{}, nil
+			}
+			first = false
+			good += len(line) + 1
+			continue
+		}
+		var b tgBatch
+		if json.Unmarshal(line, &b) != nil || good+len(line)+1 > len(data) {
+			break
+		}
+		done[[2]int{b.Strength, b.Batch}] = b.Texts
+		good += len(line) + 1
+	}
+	if good < len(data) {
+		if err := os.Truncate(path, int64(good)); err != nil {
+			return nil, fmt.Errorf("pipeline: %w", err)
+		}
+	}
+	return done, nil
+}
+
+// batchSeed gives every batch its own seed, so that a resumed run draws
+// the same sentences as an uninterrupted one.
+func batchSeed(seed uint64, strength, batch int) uint64 {
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], seed)
+	binary.LittleEndian.PutUint64(b[8:], uint64(strength))
+	binary.LittleEndian.PutUint64(b[16:], uint64(batch))
+	h := sha256.Sum256(b[:])
+	return binary.LittleEndian.Uint64(h[:8])
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// pyFloat formats a float as Python's repr does for the usual values
+// (0.0, 0.5, 0.30000000000000004), as pandas writes them.
+func pyFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eEn") {
+		s += ".0"
+	}
+	return s
+}
+
+func clipN(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// PipelineEvaluations names the evaluations the pipeline runs (the values
+// `evaluation` may list).
+func PipelineEvaluations() []string { return evaluationNames() }
