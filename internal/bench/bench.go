@@ -92,6 +92,8 @@ type Machine struct {
 	GoMaxProcs int `json:"gomaxprocs"`
 	// TorchThreads is torch.get_num_threads after the bench set it.
 	TorchThreads int `json:"torch_threads,omitempty"`
+	// TorchBLAS is the BLAS library PyTorch's products ran on.
+	TorchBLAS string `json:"torch_blas,omitempty"`
 	// OS is GOOS/GOARCH.
 	OS string `json:"os"`
 	// Go is the Go version of the binary.
@@ -258,6 +260,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		} else {
 			rep.Torch = py.version
 			rep.Machine.TorchThreads = py.threads
+			rep.Machine.TorchBLAS = py.blas
+			if py.blas == ReferenceBLAS {
+				opts.logf("bench: warning: PyTorch runs on the %s, about 10× slower than OpenBLAS: its rows understate PyTorch; install libopenblas0-pthread", py.blas)
+			}
 		}
 	} else {
 		rep.TorchNote = "PyTorch side skipped (-no-torch)"

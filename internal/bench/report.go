@@ -145,6 +145,12 @@ func (rep *Report) header() string {
 	}
 	if rep.Torch != "" {
 		s += fmt.Sprintf("; PyTorch %s, %d threads", rep.Torch, m.TorchThreads)
+		if m.TorchBLAS != "" {
+			s += ", BLAS " + m.TorchBLAS
+			if m.TorchBLAS == ReferenceBLAS {
+				s += " (WARNING: ~10× slower than OpenBLAS; PyTorch's rows understate it: install libopenblas0-pthread)"
+			}
+		}
 	}
 	if rep.LlamaCpp != "" {
 		s += "; " + rep.LlamaCpp

@@ -16,7 +16,7 @@ import (
 )
 
 // installHint is how to get torch where the bench looks for it.
-const installHint = "apt-get install -y python3-torch"
+const installHint = "apt-get install -y python3-torch libopenblas0-pthread"
 
 // python is a working interpreter with torch, and the folder holding the
 // extracted scripts.
@@ -24,6 +24,7 @@ type python struct {
 	path    string
 	version string
 	threads int
+	blas    string // the BLAS library its products run on (blasName)
 	scripts string
 }
 
@@ -57,7 +58,13 @@ func findTorch(ctx context.Context, o *Options) (*python, string) {
 	}
 	probe := func() (string, error) {
 		cmd := exec.CommandContext(ctx, o.Python, "-c",
-			"import sys, torch; torch.set_num_threads(int(sys.argv[1])); print(torch.__version__, torch.get_num_threads())",
+			// The BLAS library is the one mapped after a product: Debian's
+			// torch takes whichever libblas.so.3 the system's alternatives
+			// point at, and the reference BLAS (libblas3) is ~10× slower
+			// than OpenBLAS.
+			"import sys, torch; torch.set_num_threads(int(sys.argv[1])); torch.ones(64, 64) @ torch.ones(64, 64); "+
+				"b = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.split()[-1].lower()}); "+
+				"print(';'.join(b) or 'none', torch.__version__, torch.get_num_threads())",
 			strconv.Itoa(threads))
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err
@@ -68,7 +75,7 @@ func findTorch(ctx context.Context, o *Options) (*python, string) {
 			return nil, fmt.Sprintf("PyTorch side skipped: %s has no torch and -install needs root; run: sudo %s", o.Python, installHint)
 		}
 		o.logf("installing PyTorch: %s", installHint)
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "python3-torch")
+		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "python3-torch", "libopenblas0-pthread")
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if o.Log != nil {
 			cmd.Stdout, cmd.Stderr = o.Log, o.Log
@@ -82,12 +89,38 @@ func findTorch(ctx context.Context, o *Options) (*python, string) {
 		return nil, fmt.Sprintf("PyTorch side skipped: %s cannot import torch; install it with: sudo %s (or run `actsh bench -install` as root)", o.Python, installHint)
 	}
 	f := strings.Fields(out)
-	if len(f) < 2 {
+	if len(f) < 3 {
 		return nil, fmt.Sprintf("PyTorch side skipped: unexpected answer from %s: %q", o.Python, out)
 	}
 	n, _ := strconv.Atoi(f[len(f)-1])
-	return &python{path: o.Python, version: f[len(f)-2], threads: n}, ""
+	return &python{path: o.Python, version: f[len(f)-2], threads: n, blas: blasName(f[len(f)-3])}, ""
 }
+
+// blasName names the BLAS library torch loaded ("openblas-pthread",
+// "reference (libblas3)", ...), from the mapped library paths.
+func blasName(paths string) string {
+	switch {
+	case strings.Contains(paths, "openblas"):
+		for _, p := range strings.Split(paths, ";") {
+			if d := filepath.Base(filepath.Dir(p)); strings.HasPrefix(d, "openblas") {
+				return d
+			}
+		}
+		return "openblas"
+	case strings.Contains(strings.ToLower(paths), "mkl"):
+		return "mkl"
+	case strings.Contains(paths, "/blas/libblas"):
+		return ReferenceBLAS
+	case paths == "none":
+		return "built in"
+	}
+	return filepath.Base(strings.Split(paths, ";")[0])
+}
+
+// ReferenceBLAS is how the report names the reference BLAS: PyTorch's
+// products on it are about 10× slower than on OpenBLAS, so the report
+// warns when it ran there.
+const ReferenceBLAS = "reference BLAS (libblas3)"
 
 // run extracts the scripts into dir (once) and runs one of them with args,
 // decoding the JSON it prints.
