@@ -1,13 +1,13 @@
-// Package engine runs Hugging Face causal language models on GoMLX, with
-// steering maps at named intervention points, activation capture and
-// KV-cache generation.
+// Package engine runs Hugging Face causal language models and encoders on
+// GoMLX, with steering maps at named intervention points, activation
+// capture and KV-cache generation.
 //
 // # Loading
 //
 // [New] builds a [Model] from the bytes of config.json and a [Weights]
 // store; the config's "architectures" entry picks the family registered
 // under that name ([Register], [Architectures]). Families live in their own
-// packages (engine/gpt2, engine/llama, engine/gemma2); import
+// packages (engine/gpt2, engine/llama, engine/gemma2, engine/roberta); import
 // engine/families to link them all. [Load] resolves a model name (a folder,
 // or a Hugging Face id through engine/hub), reads the weights with
 // engine/safetensors and tokenizer.json when present ([Model.Tokenizer] is
@@ -97,6 +97,22 @@
 // point outputs, unpooled or pooled over each sequence's real tokens
 // ([ForwardOptions.Pool]: mean, max, min, median, last).
 //
+// [Model.ForwardPadded] takes a batch already laid out, ids and attention
+// mask as transformers takes them, and returns every slot, padding
+// included, so a test can compare a padded Hugging Face batch slot for
+// slot.
+//
+// # Encoders and classifiers
+//
+// Encoders are families like the others: the same loading, points, capture
+// and steering. They attend bidirectionally ([AttnOptions].Bidirectional:
+// every real key, before and after the query) and may read the padding
+// layout ([Pass.Valid]). A sequence classifier (engine/roberta's
+// RobertaForSequenceClassification) sets [Info].Labels: its Logits are the
+// classification head at every position, len(Labels) wide
+// ([Info.LogitsWidth]); the classification is position 0's (the <s>
+// token), and Generate refuses it.
+//
 // # Generation
 //
 // [Model.Generate] continues a batch of prompts (left-padded) with a KV
@@ -142,13 +158,13 @@
 //     Do attention with [Pass.Attend](layer, q, k, v, opts), q [B,T,H,hd],
 //     k and v [B,T,KV,hd] after any rotary embedding: it handles the causal
 //     and padding masks, the sliding window, score soft-capping and the KV
-//     cache. Positions count real tokens (left pads get 0), so learned
-//     position tables and RoPE see the same positions with or without
-//     padding.
+//     cache (encoders set Bidirectional). Positions count real tokens (left
+//     pads get 0), so learned position tables and RoPE see the same
+//     positions with or without padding.
 //   - Logits(p, h): the output head on hidden states [B, T', D], including
-//     any final soft-capping.
+//     any final soft-capping; for a classifier, its head at every position.
 //
-// Shared blocks ([Embed], [LayerNorm], [RMSNorm], [Linear],
+// Shared blocks ([Embed], [LayerNorm], [RMSNorm], [Linear], [Gelu],
 // [GeluTanh], [SiLU], [RoPE]) compute in float32; pass weights to Embed
 // and Linear as they come from [Pass.Weight], which widen half-precision
 // matrices themselves.

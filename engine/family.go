@@ -51,7 +51,9 @@ type Arch interface {
 	// the final hidden states [B, T, HiddenSize] (after the final norm).
 	// Every intervention point's value must go through p.Point.
 	Forward(p *Pass) *graph.Node
-	// Logits maps hidden states [B, T', HiddenSize] to logits [B, T', VocabSize].
+	// Logits maps hidden states [B, T', HiddenSize] to logits
+	// [B, T', Info().LogitsWidth()]: the LM head, or a classifier's head
+	// applied at every position.
 	Logits(p *Pass, h *graph.Node) *graph.Node
 }
 
@@ -74,6 +76,22 @@ type Info struct {
 	// StopTokens are all the EOS ids of the config; generation stops at
 	// them by default.
 	StopTokens []int
+	// Labels, when not empty, makes the model a sequence classifier (an
+	// encoder such as RobertaForSequenceClassification): it names the
+	// classes in id order (config.json id2label), Logits returns
+	// len(Labels) values per position instead of VocabSize, the
+	// classification is read at the first position, and Generate refuses
+	// to run.
+	Labels []string
+}
+
+// LogitsWidth is the size of the last axis of Arch.Logits: len(Labels)
+// for a classifier, VocabSize otherwise.
+func (i Info) LogitsWidth() int {
+	if len(i.Labels) > 0 {
+		return len(i.Labels)
+	}
+	return i.VocabSize
 }
 
 // Point is one intervention point: a Hugging Face module name and the width

@@ -31,7 +31,9 @@ type ForwardOptions struct {
 // Output is what [Model.Forward] returns. Everything is indexed by the
 // sequence's own (unpadded) positions.
 type Output struct {
-	// Logits is [sequence][position][vocab], nil with NoLogits.
+	// Logits is [sequence][position][vocab], nil with NoLogits. For a
+	// classifier (Info.Labels) it is [sequence][position][label]: the
+	// head at every position, the classification being position 0's.
 	Logits [][][]float32
 	// Captured is [point][sequence][position][unit] when Pool is "" or "all".
 	Captured map[string][][][]float32
@@ -48,20 +50,8 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 		return &Output{}, nil
 	}
 	pool := opts.Pool
-	switch pool {
-	case "", "all", "mean", "max", "min", "median", "last":
-	default:
-		return nil, fmt.Errorf("engine: unknown pooling %q (want mean, max, min, median, last or all)", pool)
-	}
-	capture := append([]string(nil), opts.Capture...)
-	sort.Strings(capture)
-	capture = dedup(capture)
-	for _, c := range capture {
-		if _, ok := m.pointWidth[c]; !ok {
-			return nil, fmt.Errorf("engine: cannot capture %q: not a %s point", c, m.info.Family)
-		}
-	}
-	if err := m.checkSteering(opts.Steering); err != nil {
+	capture, err := m.checkOptions(opts)
+	if err != nil {
 		return nil, err
 	}
 	maxLen := 0
@@ -98,7 +88,7 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 	out := &Output{}
 	if res.logits != nil {
 		flat := tensors.MustCopyFlatData[float32](res.logits)
-		V := m.info.VocabSize
+		V := m.info.LogitsWidth()
 		out.Logits = make([][][]float32, len(batch))
 		for i, s := range batch {
 			rows := make([][]float32, len(s))
@@ -138,6 +128,28 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 		out.Pooled[name] = pooled
 	}
 	return out, nil
+}
+
+// checkOptions validates the pooling, capture and steering of opts and
+// returns the captured points sorted and without repeats.
+func (m *Model) checkOptions(opts ForwardOptions) ([]string, error) {
+	switch opts.Pool {
+	case "", "all", "mean", "max", "min", "median", "last":
+	default:
+		return nil, fmt.Errorf("engine: unknown pooling %q (want mean, max, min, median, last or all)", opts.Pool)
+	}
+	capture := append([]string(nil), opts.Capture...)
+	sort.Strings(capture)
+	capture = dedup(capture)
+	for _, c := range capture {
+		if _, ok := m.pointWidth[c]; !ok {
+			return nil, fmt.Errorf("engine: cannot capture %q: not a %s point", c, m.info.Family)
+		}
+	}
+	if err := m.checkSteering(opts.Steering); err != nil {
+		return nil, err
+	}
+	return capture, nil
 }
 
 // fillRow writes sequence s into row i of r (T slots), starting at slot

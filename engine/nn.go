@@ -61,6 +61,12 @@ func GeluTanh(x *Node) *Node {
 	return Mul(MulScalar(x, 0.5), OnePlus(Tanh(inner)))
 }
 
+// Gelu is the exact GELU (hidden_act "gelu" in transformers, PyTorch's
+// nn.GELU()): 0.5·x·(1 + erf(x/√2)).
+func Gelu(x *Node) *Node {
+	return Mul(MulScalar(x, 0.5), OnePlus(Erf(MulScalar(x, 1/math.Sqrt2))))
+}
+
 // SiLU is x·σ(x).
 func SiLU(x *Node) *Node { return Mul(x, Sigmoid(x)) }
 

@@ -86,10 +86,26 @@ type AttnOptions struct {
 	// Window, when positive, lets a query see only the Window most recent
 	// slots, itself included (keys j with i−Window < j ≤ i).
 	Window int
+	// Bidirectional lets every query see every real key of the pass,
+	// before and after it (encoders); only padding is masked. It cannot
+	// be combined with a KV cache or a Window.
+	Bidirectional bool
 }
 
-// Attend computes causal multi-head attention with grouped key/value heads
-// and returns the merged heads [Batch, Len, H·hd]. q is [Batch, Len, H, hd],
+// Valid returns which slots of the pass hold real tokens: bool [Batch, Len],
+// false at padding. Encoders use it where the model reads padding from
+// the token ids (RoBERTa's position ids). It panics when the pass has a KV
+// cache (its slots are not the pass's own).
+func (p *Pass) Valid() *Node {
+	if p.offset != nil {
+		panic("engine: Pass.Valid is not available in a pass with a KV cache")
+	}
+	return p.keyValid
+}
+
+// Attend computes causal (or, with o.Bidirectional, padding-masked)
+// multi-head attention with grouped key/value heads and returns the merged
+// heads [Batch, Len, H·hd]. q is [Batch, Len, H, hd],
 // k and v [Batch, Len, KV, hd] with H a multiple of KV; query head h uses
 // key/value head h / (H/KV). layer indexes the KV cache: when generating,
 // k and v are written into the cache at the pass's offset and the query
@@ -101,6 +117,9 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	KV := k.Shape().Dimensions[2]
 	G := H / KV
 
+	if o.Bidirectional && (p.offset != nil || o.Window > 0) {
+		panic("engine: bidirectional attention cannot use a KV cache or a window")
+	}
 	// Keys and values are head-major, [B, KV, S, hd], as the cache keeps
 	// them: attention reads each head's slots contiguously and the cache is
 	// never transposed.
@@ -126,16 +145,18 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 		scores = MulScalar(Tanh(DivScalar(scores, o.Softcap)), o.Softcap)
 	}
 
-	// mask[b,t,s] = valid[b,s] && s <= qslot[t] && (no window || s > qslot[t]-W)
-	sIdx := Iota(g, shapes.Make(dtypes.Int32, T, S), 1)
-	qs := BroadcastToDims(Reshape(qslot, T, 1), T, S)
-	causal := LessOrEqual(sIdx, qs)
-	if o.Window > 0 {
-		causal = LogicalAnd(causal, GreaterThan(sIdx, SubScalar(qs, float64(o.Window))))
+	// mask[b,t,s] = valid[b,s] && s <= qslot[t] && (no window || s > qslot[t]-W);
+	// bidirectional: valid[b,s] alone.
+	mask := BroadcastToDims(Reshape(p.keyValid, B, 1, S), B, T, S)
+	if !o.Bidirectional {
+		sIdx := Iota(g, shapes.Make(dtypes.Int32, T, S), 1)
+		qs := BroadcastToDims(Reshape(qslot, T, 1), T, S)
+		causal := LessOrEqual(sIdx, qs)
+		if o.Window > 0 {
+			causal = LogicalAnd(causal, GreaterThan(sIdx, SubScalar(qs, float64(o.Window))))
+		}
+		mask = LogicalAnd(BroadcastToDims(Reshape(causal, 1, T, S), B, T, S), mask)
 	}
-	mask := LogicalAnd(
-		BroadcastToDims(Reshape(causal, 1, T, S), B, T, S),
-		BroadcastToDims(Reshape(p.keyValid, B, 1, S), B, T, S))
 	mask = BroadcastToDims(Reshape(mask, B, 1, 1, T, S), B, KV, G, T, S)
 	scores = Where(mask, scores, Const(g, float32(maskValue)))
 	probs := Softmax(scores, -1)

@@ -8,7 +8,8 @@
 package families
 
 import (
-	_ "github.com/actsh/actsh/engine/gemma2" // Gemma2ForCausalLM
-	_ "github.com/actsh/actsh/engine/gpt2"   // GPT2LMHeadModel
-	_ "github.com/actsh/actsh/engine/llama"  // LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM
+	_ "github.com/actsh/actsh/engine/gemma2"  // Gemma2ForCausalLM
+	_ "github.com/actsh/actsh/engine/gpt2"    // GPT2LMHeadModel
+	_ "github.com/actsh/actsh/engine/llama"   // LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM
+	_ "github.com/actsh/actsh/engine/roberta" // RobertaForSequenceClassification
 )

@@ -99,9 +99,21 @@ func (d *downloader) download(ctx context.Context, cache, id, revision string) (
 			}
 		}
 	} else {
+		noTokenizer := false
 		for i, f := range DefaultFiles {
-			if err := s.get(ctx, f); err != nil && (i == 0 || !errors.Is(err, errNotFound)) {
+			err := s.get(ctx, f)
+			if err != nil && (i == 0 || !errors.Is(err, errNotFound)) {
 				return "", err
+			}
+			noTokenizer = noTokenizer || f == "tokenizer.json" && err != nil
+		}
+		if noTokenizer {
+			// Older checkpoints ship the slow tokenizer's files only
+			// (tokenizer.LoadVocabMerges reads them).
+			for _, f := range SlowTokenizerFiles {
+				if err := s.get(ctx, f); err != nil && !errors.Is(err, errNotFound) {
+					return "", err
+				}
 			}
 		}
 		if err := s.weights(ctx); err != nil {

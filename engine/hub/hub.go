@@ -16,6 +16,11 @@ import (
 // Only config.json is required among them.
 var DefaultFiles = []string{"config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"}
 
+// SlowTokenizerFiles are downloaded, when present, for a model without
+// tokenizer.json: the vocab.json and merges.txt of transformers' slow GPT-2
+// and RoBERTa tokenizers.
+var SlowTokenizerFiles = []string{"vocab.json", "merges.txt"}
+
 // DefaultEndpoint is the hub Resolve downloads from unless Options.Endpoint
 // or $HF_ENDPOINT says otherwise.
 const DefaultEndpoint = "https://huggingface.co"

@@ -366,8 +366,10 @@ func TestDownload(t *testing.T) {
 		files map[string]string
 		want  []string // files in the snapshot
 	}{
-		{"single", map[string]string{"config.json": "{}", "tokenizer.json": "tok", "model.safetensors": "weights"},
+		{"single", map[string]string{"config.json": "{}", "tokenizer.json": "tok", "model.safetensors": "weights", "vocab.json": "v"},
 			[]string{"config.json", "model.safetensors", "tokenizer.json"}},
+		{"slow tokenizer", map[string]string{"config.json": "{}", "vocab.json": "v", "merges.txt": "m", "model.safetensors": "weights"},
+			[]string{"config.json", "merges.txt", "model.safetensors", "vocab.json"}},
 		{"sharded", map[string]string{
 			"config.json":                          "{}",
 			"model.safetensors.index.json":         `{"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors","c":"model-00001-of-00002.safetensors"}}`,

