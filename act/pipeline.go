@@ -214,12 +214,12 @@ func (g *getter) int(key string, min int) int {
 	return n
 }
 
-// optInt reads an integer that may be null (def).
+// optInt reads an integer that may be null or missing (def).
 func (g *getter) optInt(key string, def, min int) int {
 	if g.err != nil {
 		return 0
 	}
-	if g.c.IsNull(key) && g.c.Has(key) {
+	if g.c.IsNull(key) {
 		return def
 	}
 	return g.int(key, min)
