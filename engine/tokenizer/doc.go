@@ -8,7 +8,9 @@
 // (BOS, EOS and pad tokens, add_bos_token/add_eos_token,
 // clean_up_tokenization_spaces). [Parse] and [ParseWithConfig] do the same
 // from bytes. Unsupported components are errors naming them, never a
-// silently different tokenizer.
+// silently different tokenizer. [LoadVocabMerges] builds the tokenizer of
+// an older GPT-2 or RoBERTa checkpoint that ships only vocab.json and
+// merges.txt, as transformers converts them to tokenizer.json.
 //
 // # Encoding
 //
@@ -40,14 +42,48 @@
 // clean_up_tokenization_spaces, transformers' clean-up of spaces before
 // punctuation. Invalid UTF-8 becomes U+FFFD as in Rust's from_utf8_lossy.
 //
+// # Chat templates
+//
+// [LoadChatTemplate] reads a checkpoint's chat template (chat_template.jinja,
+// else tokenizer_config.json's chat_template, the "default" one of a list)
+// with the special tokens transformers passes to it, and
+// [ChatTemplate.Render] turns a conversation into the prompt text as
+// transformers' apply_chat_template(messages, tokenize=False) does, byte
+// for byte: jinja2's sandbox with trim_blocks and lstrip_blocks, break and
+// continue, {% generation %}, raise_exception (a [*TemplateError]),
+// strftime_now ([ChatTemplate.Now]), transformers' tojson (json.dumps
+// without HTML escaping), and messages, tools, documents,
+// add_generation_prompt and the special tokens as variables.
+// [NewChatTemplate] compiles a template given as text.
+//
+// The Jinja engine is github.com/ardanlabs/jinja. Where it differs from
+// jinja2, this package supplies jinja2's behaviour: the whitespace rules
+// and Python's string literals are applied before the engine parses the
+// template; tojson, trim, wordcount, title, capitalize, upper, lower and
+// indent, and the str methods strip, lstrip, rstrip, split, rsplit,
+// splitlines, join, title, capitalize, upper, lower, startswith, endswith,
+// removeprefix and removesuffix, are Python's; values print as Python's
+// str() prints them. One difference remains: an attribute or item of an
+// undefined value (messages[0]['role'] with no messages) is undefined
+// here, where jinja2 raises an error. Go maps have no order, so a message
+// given as a map reaches tojson with "role" and "content" first and the
+// other keys sorted.
+//
+// testdata/chat_templates holds Llama 3's and Gemma 3's templates and two
+// of ours, rendered by Python's jinja2 in transformers' environment over
+// conversations with and without the generation prompt; the tests require
+// the same bytes and the same errors.
+//
 // # Conformance
 //
 // testdata/ holds GPT-2, Llama 3 and Gemma 3 tokenizers with over 2,000
 // varied lines each (prose, code, scripts, emoji, numbers, whitespace runs,
 // contractions, special-token strings) and the ids and decodings that
 // @lenml/tokenizers, a port of Hugging Face tokenizers, gives for them;
-// scripts/golden-tokenizers regenerates them. The tests require equality on
-// every line.
+// scripts/golden-tokenizers regenerates them. A fourth set covers RoBERTa's
+// layout (RobertaProcessing's <s> … </s>, a <mask> with lstrip), on a
+// tokenizer the test derives from GPT-2's files. The tests require equality
+// on every line.
 //
 // Not supported: the WordPiece, Unigram and WordLevel models, the
 // Precompiled (SentencePiece) and Bert normalizers, BPE dropout, pairs of
