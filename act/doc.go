@@ -22,7 +22,9 @@
 // work on one sequence; [Model.Generate] and [Model.GenerateIDs] continue a
 // prompt, greedy unless [Sample] or [TopK] is given, with [MaxTokens],
 // [RepetitionPenalty] and [Seed]. [LoadTokenizer] reads a tokenizer.json on
-// its own.
+// its own. [Tokenizer.ApplyChatTemplate] and [Model.ApplyChatTemplate]
+// render a conversation with the checkpoint's chat template, as
+// transformers does.
 //
 // # Datasets
 //
@@ -67,6 +69,20 @@
 // [Transport.ForModel] (one model, e.g. a fine-tune of the same base) or
 // [Transport.AllowAnyModel] allow it. Hand-built transports record no model
 // and get the width check only.
+//
+// # Classifiers
+//
+// [LoadClassifier] loads a sequence classifier, such as the paper's
+// toxicity judge:
+//
+//	c := LoadClassifier("s-nlp/roberta_toxicity_classifier")
+//	c.Labels()                               // its config's id2label: [neutral toxic]
+//	c.Classify([]string{"You are amazing!"}) // [[p(neutral) p(toxic)]]
+//
+// [Classifier.Classify] tokenizes (truncating to the model's positions),
+// batches and pads internally; every text gets the scores it has alone.
+// [Classifier.ClassifyIDs] and [Classifier.LogitsIDs] take ids as the
+// tokenizer returns them (<s> … </s>), unpadded.
 //
 // # Pipeline
 //

@@ -30,6 +30,7 @@ func init() {
 		"Jigsaw":              reflect.ValueOf(act.Jigsaw),
 		"Limit":               reflect.ValueOf(act.Limit),
 		"Load":                reflect.ValueOf(act.Load),
+		"LoadClassifier":      reflect.ValueOf(act.LoadClassifier),
 		"LoadTokenizer":       reflect.ValueOf(act.LoadTokenizer),
 		"LoadTransport":       reflect.ValueOf(act.LoadTransport),
 		"MaxTokens":           reflect.ValueOf(act.MaxTokens),
@@ -57,6 +58,7 @@ func init() {
 		"Truncate":            reflect.ValueOf(act.Truncate),
 
 		// type definitions
+		"Classifier":      reflect.ValueOf((*act.Classifier)(nil)),
 		"ConfigError":     reflect.ValueOf((*act.ConfigError)(nil)),
 		"Dataset":         reflect.ValueOf((*act.Dataset)(nil)),
 		"Error":           reflect.ValueOf((*act.Error)(nil)),
