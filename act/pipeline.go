@@ -131,7 +131,7 @@ func RunPipeline(ctx context.Context, o PipelineOptions) (res *PipelineResult, e
 			err = e
 		}
 	}()
-	run := &pipelineRun{plan: p, ctx: ctx, log: o.Log, res: &PipelineResult{ResultsDir: p.resultsDir}}
+	run := &pipelineRun{pipelinePlan: p, ctx: ctx, log: o.Log, res: &PipelineResult{ResultsDir: p.resultsDir}}
 	if err := run.run(); err != nil {
 		return nil, err
 	}
@@ -430,7 +430,7 @@ func (p *pipelinePlan) planData() error {
 
 // pipelineRun is one run of a plan.
 type pipelineRun struct {
-	*plan
+	*pipelinePlan
 	ctx context.Context
 	log io.Writer
 	res *PipelineResult
@@ -439,8 +439,6 @@ type pipelineRun struct {
 	transport *Transport
 	tHash     string // of the transport file, "" for none
 }
-
-type plan = pipelinePlan
 
 func (r *pipelineRun) logf(format string, args ...any) {
 	fmt.Fprintf(r.log, "pipeline: "+format+"\n", args...)

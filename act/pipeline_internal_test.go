@@ -133,7 +133,7 @@ func TestPipelineReadmeExample(t *testing.T) {
 				}
 			}
 			// λ = 0 is the unsteered model sampled with the batch's seed (seed 42, strength 0, batch 0).
-			m := Load(res0Model(model))
+			m := Load(modelPath(model))
 			prompts := make([]string, 10)
 			for i := range prompts {
 				prompts[i] = "Once upon a time"
@@ -158,7 +158,8 @@ func TestPipelineReadmeExample(t *testing.T) {
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
-func res0Model(model []string) string {
+// modelPath is the model the overrides name.
+func modelPath(model []string) string {
 	if len(model) == 2 {
 		return strings.TrimPrefix(model[1], "model.model_path=")
 	}
@@ -214,7 +215,7 @@ func TestPipelineInterventions(t *testing.T) {
 
 // JSONSubsetsBuiltin is the giraffes data set the task config names.
 func JSONSubsetsBuiltin(t *testing.T) *Dataset {
-	r := &pipelineRun{plan: &pipelinePlan{dataset: "json-subsets", dataFile: "builtin:data/giraffes.json"}}
+	r := &pipelineRun{pipelinePlan: &pipelinePlan{dataset: "json-subsets", dataFile: "builtin:data/giraffes.json"}}
 	ds, err := r.loadData()
 	if err != nil {
 		t.Fatal(err)
