@@ -449,7 +449,12 @@ func (r *pipelineRun) run() error {
 		r.logf("wandb.mode=%s: actsh does not log to Weights & Biases; the results are files in %s", r.wandbMode, r.resultsDir)
 	}
 	if err := os.MkdirAll(r.resultsDir, 0o755); err != nil {
-		return fmt.Errorf("pipeline: results_dir: %w", err)
+		return fmt.Errorf("pipeline: results_dir=%s cannot be created (set OUTPUT_DIR or results_dir=DIR): %w", r.resultsDir, err)
+	}
+	for _, d := range []string{r.cacheDir, r.intCacheDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("pipeline: cache_dir=%s cannot be created (set CACHE_DIR or cache_dir=DIR): %w", d, err)
+		}
 	}
 	if err := r.writeConfig(); err != nil {
 		return err

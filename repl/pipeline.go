@@ -40,7 +40,8 @@ for the same inputs is skipped; an interrupted run continues where it stopped.
 Example (ml-act's README, on the embedded model):
   actsh pipeline task_params=giraffes model=tiny responses.batch_size=20 responses.max_batches=1 \
     wandb.mode=disabled text_generation.num_sentences=10 text_generation.new_seq_len=48 \
-    text_generation.strength_sample_size=3 intervention_params.incremental=atonce device=cpu model.dtype=float32
+    text_generation.strength_sample_size=3 intervention_params.incremental=atonce device=cpu model.dtype=float32 \
+    results_dir=results cache_dir=cache
 
 Exit status: 0 done, 1 the run failed, 2 a bad option, override or config (nothing written).
 `
