@@ -85,32 +85,36 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 	if err != nil {
 		return nil, err
 	}
-	out := &Output{}
-	if res.logits != nil {
-		flat := tensors.MustCopyFlatData[float32](res.logits)
-		V := m.info.LogitsWidth()
-		out.Logits = make([][][]float32, len(batch))
-		for i, s := range batch {
-			rows := make([][]float32, len(s))
-			for t := range s {
-				off := (i*T + starts[i] + t) * V
-				rows[t] = flat[off : off+V : off+V]
-			}
-			out.Logits[i] = rows
-		}
+	lens := make([]int, len(batch))
+	for i, seq := range batch {
+		lens[i] = len(seq)
 	}
-	for _, name := range capture {
-		flat := tensors.MustCopyFlatData[float32](res.captured[name])
-		D := m.pointWidth[name]
-		per := make([][][]float32, len(batch))
-		for i, s := range batch {
-			rows := make([][]float32, len(s))
-			for t := range s {
+	return m.output(res, T, starts, lens, pool, capture, nil), nil
+}
+
+// output unpacks a pass's results: sequence i's are the lens[i] slots from
+// starts[i] of its row of T slots. Pooling reduces over the slots keep
+// allows (nil: all of them).
+func (m *Model) output(res *result, T int, starts, lens []int, pool string, capture []string, keep func(i, t int) bool) *Output {
+	slots := func(x *tensors.Tensor, D int) [][][]float32 {
+		flat := tensors.MustCopyFlatData[float32](x)
+		out := make([][][]float32, len(lens))
+		for i, n := range lens {
+			rows := make([][]float32, n)
+			for t := range n {
 				off := (i*T + starts[i] + t) * D
 				rows[t] = flat[off : off+D : off+D]
 			}
-			per[i] = rows
+			out[i] = rows
 		}
+		return out
+	}
+	out := &Output{}
+	if res.logits != nil {
+		out.Logits = slots(res.logits, m.info.LogitsWidth())
+	}
+	for _, name := range capture {
+		per := slots(res.captured[name], m.pointWidth[name])
 		if pool == "" || pool == "all" {
 			if out.Captured == nil {
 				out.Captured = map[string][][][]float32{}
@@ -121,13 +125,22 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 		if out.Pooled == nil {
 			out.Pooled = map[string][][]float32{}
 		}
-		pooled := make([][]float32, len(batch))
-		for i := range per {
-			pooled[i] = Pool(pool, per[i])
+		pooled := make([][]float32, len(per))
+		for i, rows := range per {
+			if keep != nil {
+				var kept [][]float32
+				for t, row := range rows {
+					if keep(i, t) {
+						kept = append(kept, row)
+					}
+				}
+				rows = kept
+			}
+			pooled[i] = Pool(pool, rows)
 		}
 		out.Pooled[name] = pooled
 	}
-	return out, nil
+	return out
 }
 
 // checkOptions validates the pooling, capture and steering of opts and

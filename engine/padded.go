@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
 // ForwardPadded runs a batch laid out by the caller, as transformers takes
@@ -95,46 +93,10 @@ func (m *Model) ForwardPadded(ctx context.Context, ids, mask [][]int, opts Forwa
 	if err != nil {
 		return nil, err
 	}
-	slots := func(x *tensors.Tensor, D int) [][][]float32 {
-		flat := tensors.MustCopyFlatData[float32](x)
-		out := make([][][]float32, len(ids))
-		for i := range ids {
-			rows := make([][]float32, L)
-			for t := range L {
-				off := (i*T + t) * D
-				rows[t] = flat[off : off+D : off+D]
-			}
-			out[i] = rows
-		}
-		return out
+	starts, lens := make([]int, len(ids)), make([]int, len(ids))
+	for i := range lens {
+		lens[i] = L
 	}
-	out := &Output{}
-	if res.logits != nil {
-		out.Logits = slots(res.logits, m.info.LogitsWidth())
-	}
-	for _, name := range capture {
-		per := slots(res.captured[name], m.pointWidth[name])
-		if opts.Pool == "" || opts.Pool == "all" {
-			if out.Captured == nil {
-				out.Captured = map[string][][][]float32{}
-			}
-			out.Captured[name] = per
-			continue
-		}
-		if out.Pooled == nil {
-			out.Pooled = map[string][][]float32{}
-		}
-		pooled := make([][]float32, len(ids))
-		for i, rows := range per {
-			var kept [][]float32
-			for t, row := range rows {
-				if mask[i][t] == 1 {
-					kept = append(kept, row)
-				}
-			}
-			pooled[i] = Pool(opts.Pool, kept)
-		}
-		out.Pooled[name] = pooled
-	}
-	return out, nil
+	keep := func(i, t int) bool { return mask[i][t] == 1 }
+	return m.output(res, T, starts, lens, opts.Pool, capture, keep), nil
 }
