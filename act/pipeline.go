@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/actsh/actsh/act/config"
@@ -110,7 +111,7 @@ func IsConfigError(err error) bool {
 
 // RunPipeline is [Pipeline] with options, a context and errors instead of
 // panics. Config problems are *ConfigError and nothing is written for them.
-func RunPipeline(ctx context.Context, o PipelineOptions) (res *PipelineResult, err error) {
+func RunPipeline(ctx context.Context, o PipelineOptions) (*PipelineResult, error) {
 	if o.Log == nil {
 		o.Log = os.Stderr
 	}
@@ -122,18 +123,13 @@ func RunPipeline(ctx context.Context, o PipelineOptions) (res *PipelineResult, e
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(*Error)
-			if !ok {
-				panic(r)
-			}
-			err = e
-		}
-	}()
 	run := &pipelineRun{pipelinePlan: p, ctx: ctx, log: o.Log, res: &PipelineResult{ResultsDir: p.resultsDir}}
-	if err := run.run(); err != nil {
+	var runErr error
+	if err := catch(func() { runErr = run.run() }); err != nil {
 		return nil, err
+	}
+	if runErr != nil {
+		return nil, runErr
 	}
 	return run.res, nil
 }
@@ -184,80 +180,47 @@ type getter struct {
 	err error
 }
 
-func (g *getter) str(key string) string {
-	if g.err != nil {
-		return ""
+// read reads one value with a config accessor unless an earlier read failed.
+func read[T any](g *getter, key string, get func(string) (T, error)) T {
+	var v T
+	if g.err == nil {
+		v, g.err = get(key)
 	}
-	s, err := g.c.String(key)
-	g.err = err
-	return s
+	return v
 }
 
-func (g *getter) optStr(key string) string {
-	if g.err != nil {
-		return ""
-	}
-	s, err := g.c.OptString(key)
-	g.err = err
-	return s
-}
+func (g *getter) str(key string) string    { return read(g, key, g.c.String) }
+func (g *getter) optStr(key string) string { return read(g, key, g.c.OptString) }
+func (g *getter) float(key string) float64 { return read(g, key, g.c.Float) }
+func (g *getter) bool(key string) bool     { return read(g, key, g.c.Bool) }
 
 func (g *getter) int(key string, min int) int {
-	if g.err != nil {
-		return 0
+	n := read(g, key, g.c.Int)
+	if g.err == nil && n < min {
+		g.err = &config.Error{Key: key, Msg: fmt.Sprintf("%s must be at least %d, got %d", key, min, n)}
 	}
-	n, err := g.c.Int(key)
-	if err == nil && n < min {
-		err = &config.Error{Key: key, Msg: fmt.Sprintf("%s must be at least %d, got %d", key, min, n)}
-	}
-	g.err = err
 	return n
 }
 
 // optInt reads an integer that may be null or missing (def).
 func (g *getter) optInt(key string, def, min int) int {
-	if g.err != nil {
-		return 0
-	}
-	if g.c.IsNull(key) {
+	if g.err == nil && g.c.IsNull(key) {
 		return def
 	}
 	return g.int(key, min)
 }
 
-func (g *getter) float(key string) float64 {
-	if g.err != nil {
-		return 0
-	}
-	f, err := g.c.Float(key)
-	g.err = err
-	return f
-}
-
-func (g *getter) bool(key string) bool {
-	if g.err != nil {
-		return false
-	}
-	b, err := g.c.Bool(key)
-	g.err = err
-	return b
-}
-
 func (g *getter) strs(key string) []string {
-	if g.err != nil {
-		return nil
+	s := read(g, key, g.c.Strings)
+	if g.err == nil && len(s) == 0 {
+		g.err = &config.Error{Key: key, Msg: fmt.Sprintf("%s is empty; it needs at least one value", key)}
 	}
-	s, err := g.c.Strings(key)
-	if err == nil && len(s) == 0 {
-		err = &config.Error{Key: key, Msg: fmt.Sprintf("%s is empty; it needs at least one value", key)}
-	}
-	g.err = err
 	return s
 }
 
 // oneOf checks a string value against its valid values.
 func (g *getter) oneOf(key, v string, valid ...string) string {
-	if g.err == nil && !contains(valid, v) {
+	if g.err == nil && !slices.Contains(valid, v) {
 		g.err = &config.Error{Key: key, Msg: fmt.Sprintf("%s=%s: want one of %s%s", key, v, strings.Join(valid, ", "), hint(v, valid))}
 	}
 	return v
@@ -268,15 +231,6 @@ func hint(v string, valid []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", n)
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // interventionMethods maps the config's intervention names to Fit's.
@@ -331,12 +285,7 @@ func planPipeline(cfg *config.Config, o PipelineOptions) (*pipelinePlan, error) 
 
 	ip := "interventions.intervention_params."
 	p.method = g.str(ip + "name")
-	valid := make([]string, 0, len(interventionMethods))
-	for k := range interventionMethods {
-		valid = append(valid, k)
-	}
-	sort.Strings(valid)
-	g.oneOf("intervention_params.name", p.method, valid...)
+	g.oneOf("intervention_params.name", p.method, slices.Sorted(maps.Keys(interventionMethods))...)
 	p.incremental = g.oneOf("intervention_params.incremental", g.str(ip+"incremental"), "incr", "atonce")
 	p.statePath = g.optStr(ip + "state_path")
 	p.position = g.oneOf("intervention_params.hook_params.intervention_position", g.str(ip+"hook_params.intervention_position"), "all", "last")
@@ -350,7 +299,7 @@ func planPipeline(cfg *config.Config, o PipelineOptions) (*pipelinePlan, error) 
 	if g.err != nil {
 		return nil, g.err
 	}
-	if p.method != "none" && !contains(supports, p.support) {
+	if p.method != "none" && !slices.Contains(supports, p.support) {
 		return nil, fmt.Errorf("intervention_params.hook_params.quantiles_src=%s: want one of %s%s", p.support, strings.Join(supports, ", "), hint(p.support, supports))
 	}
 	if p.incremental == "incr" && !p.computeResponses && p.statePath == "" {
@@ -521,7 +470,7 @@ func (r *pipelineRun) writeResult(name string, data []byte) error {
 }
 
 func (r *pipelineRun) addFile(name string) {
-	if !contains(r.res.Files, name) {
+	if !slices.Contains(r.res.Files, name) {
 		r.res.Files = append(r.res.Files, name)
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/actsh/actsh/act/config"
+	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/progress"
 )
 
@@ -35,22 +38,9 @@ var laterEvaluations = map[string]string{
 	"clip_score":               "CLIP score arrives with the image models",
 }
 
-func evaluationNames() []string {
-	var out []string
-	for k := range evaluations {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func evaluationNames() []string { return slices.Sorted(maps.Keys(evaluations)) }
 
-func laterNames() []string {
-	var out []string
-	for k := range laterEvaluations {
-		out = append(out, k)
-	}
-	return out
-}
+func laterNames() []string { return slices.Sorted(maps.Keys(laterEvaluations)) }
 
 // ml-act's sampling for text generation (its SAMPLING_KWARGS, from ActAdd).
 const (
@@ -254,7 +244,7 @@ func (tg *textGen) run(r *pipelineRun) error {
 			pipelineEvent("generation")
 		}
 		if first := done[[2]int{si, 0}]; len(first) > 0 {
-			r.logf("  strength %s: %q", pyFloat(lambda), clipN(first[0], 100))
+			r.logf("  strength %s: %q", config.FormatFloat(lambda), clipN(first[0], 100))
 		}
 	}
 	bar.Done()
@@ -266,7 +256,7 @@ func (tg *textGen) run(r *pipelineRun) error {
 	for si, lambda := range tg.strengths {
 		for bi, prompts := range tg.batches {
 			for i, t := range done[[2]int{si, bi}] {
-				w.Write([]string{strconv.Itoa(row), pyFloat(lambda), prompts[i], t})
+				w.Write([]string{strconv.Itoa(row), config.FormatFloat(lambda), prompts[i], t})
 				row++
 			}
 		}
@@ -275,10 +265,7 @@ func (tg *textGen) run(r *pipelineRun) error {
 	if err := r.writeResult(rel, buf.Bytes()); err != nil {
 		return err
 	}
-	if err := os.WriteFile(marker+".tmp", []byte(stepKey), 0o644); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	if err := os.Rename(marker+".tmp", marker); err != nil {
+	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 	f.Close()
@@ -343,16 +330,6 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
-}
-
-// pyFloat formats a float as Python's repr does for the usual values
-// (0.0, 0.5, 0.30000000000000004), as pandas writes them.
-func pyFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eEn") {
-		s += ".0"
-	}
-	return s
 }
 
 func clipN(s string, n int) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -104,7 +105,7 @@ func TestPipelineReadmeExample(t *testing.T) {
 			res := runPipeline(t, append(append(append([]string(nil), readme...), model...), folders...)...)
 			results := filepath.Join(d, "results")
 			for _, f := range []string{".hydra/config.yaml", ".hydra/overrides.yaml", "config.yaml", "transport.act.safetensors", "generate_with_hooks/text_generation.csv"} {
-				if _, err := os.Stat(filepath.Join(results, f)); err != nil || !contains(res.Files, f) {
+				if _, err := os.Stat(filepath.Join(results, f)); err != nil || !slices.Contains(res.Files, f) {
 					t.Errorf("result %s: %v (files %v)", f, err, res.Files)
 				}
 			}

@@ -10,9 +10,10 @@ import (
 func init() {
 	Symbols["github.com/actsh/actsh/act/config/config"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Compose": reflect.ValueOf(config.Compose),
-		"Groups":  reflect.ValueOf(config.Groups),
-		"Nearest": reflect.ValueOf(config.Nearest),
+		"Compose":     reflect.ValueOf(config.Compose),
+		"FormatFloat": reflect.ValueOf(config.FormatFloat),
+		"Groups":      reflect.ValueOf(config.Groups),
+		"Nearest":     reflect.ValueOf(config.Nearest),
 
 		// type definitions
 		"Choice":  reflect.ValueOf((*config.Choice)(nil)),

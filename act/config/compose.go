@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -228,12 +229,7 @@ func (c *composer) options(group string) []string {
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // groups lists the config groups in the search path (for messages).
@@ -247,12 +243,7 @@ func (c *composer) groups() []string {
 			}
 		}
 	}
-	var out []string
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // defaultEntry is one entry of a defaults list.
@@ -335,7 +326,7 @@ func (c *composer) overrideGroup(defaults []defaultEntry, ov override) ([]defaul
 			return nil, errorf(g, "%s: %s is a config group; choose one of its options: %s", ov.raw, g, strings.Join(c.options(g), ", "))
 		}
 		if option != "" {
-			if opts := c.options(g); !contains(opts, option) {
+			if opts := c.options(g); !slices.Contains(opts, option) {
 				return nil, errorf(g, "%s: no option %q in config group %q%s", ov.raw, option, g, didYouMean(option, opts))
 			}
 		}
@@ -367,15 +358,6 @@ func (c *composer) overrideGroup(defaults []defaultEntry, ov override) ([]defaul
 		defaults = append(defaults[:idx:idx], defaults[idx+1:]...)
 	}
 	return defaults, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // apply applies one value override.

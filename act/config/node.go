@@ -150,7 +150,7 @@ func (n *node) text() string {
 	case kInt:
 		return strconv.FormatInt(n.i, 10)
 	case kFloat:
-		return pyFloat(n.f)
+		return FormatFloat(n.f)
 	case kBool:
 		if n.b {
 			return "True"
@@ -185,7 +185,9 @@ func (n *node) flow() string {
 	return n.text()
 }
 
-func pyFloat(f float64) string {
+// FormatFloat formats f as Python's repr does (0.0, 0.5,
+// 0.30000000000000004, inf, nan): how OmegaConf and pandas print floats.
+func FormatFloat(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
@@ -333,7 +335,7 @@ func yamlFloat(f float64) string {
 	case math.IsNaN(f):
 		return ".nan"
 	}
-	return pyFloat(f)
+	return FormatFloat(f)
 }
 
 // keysOf returns a map's keys, sorted, for suggestions.

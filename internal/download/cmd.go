@@ -12,6 +12,8 @@ import (
 	"path"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/actsh/actsh/act/config"
 )
 
 // DefaultDataDir is the data directory when neither --data-dir nor
@@ -128,8 +130,11 @@ func choose(table []Source, picked []string) ([]Source, error) {
 	for _, name := range picked {
 		i := findSource(table, name)
 		if i < 0 {
-			return nil, fmt.Errorf("unknown source %q; did you mean %q? (sources: %s)",
-				name, nearest(name, names(table)), strings.Join(names(table), ", "))
+			hint := ""
+			if n := nearest(name, names(table)); n != "" {
+				hint = fmt.Sprintf("; did you mean %q?", n)
+			}
+			return nil, fmt.Errorf("unknown source %q%s (sources: %s)", name, hint, strings.Join(names(table), ", "))
 		}
 		if !seen[name] {
 			seen[name] = true
@@ -163,42 +168,9 @@ func names(table []Source) []string {
 	return out
 }
 
-// nearest returns the candidate closest to name in edit distance, one
-// that name begins being closest of all.
-func nearest(name string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(name, c)
-		if strings.HasPrefix(c, name) {
-			d = 0
-		}
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearest is the likeliest source meant by a mistyped name ("" when none
+// is close), as config errors suggest keys.
+func nearest(name string, candidates []string) string { return config.Nearest(name, candidates) }
 
 // printList writes the table: name, what, destination, size, presence.
 func printList(w io.Writer, dataDir string, table []Source) {
