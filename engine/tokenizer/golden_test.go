@@ -82,39 +82,45 @@ func golden(t testing.TB, name string) []goldenLine {
 	return lines
 }
 
+// checkGolden checks tk against the golden set of name: Encode with and
+// without special tokens, Decode skipping special tokens or not.
+func checkGolden(t *testing.T, tk *Tokenizer, name string) {
+	t.Helper()
+	lines := golden(t, name)
+	if len(lines) < 2000 {
+		t.Errorf("golden set has %d lines, want at least 2000", len(lines))
+	}
+	bad := 0
+	for i, g := range lines {
+		report := func(what string, got, want any) {
+			bad++
+			if bad <= 10 {
+				t.Errorf("line %d %q: %s = %v, want %v", i+1, g.Text, what, got, want)
+			}
+		}
+		if got := tk.Encode(g.Text, true); !slices.Equal(got, g.IDs) {
+			report("Encode(addSpecial)", got, g.IDs)
+		}
+		if got := tk.Encode(g.Text, false); !slices.Equal(got, g.IDsPlain) {
+			report("Encode(plain)", got, g.IDsPlain)
+		}
+		if got := tk.Decode(g.IDs, false); got != g.Decoded {
+			report("Decode", got, g.Decoded)
+		}
+		if got := tk.Decode(g.IDs, true); got != g.DecodedSkip {
+			report("Decode(skipSpecial)", got, g.DecodedSkip)
+		}
+	}
+	t.Logf("%s: %d golden lines, %d mismatches", name, len(lines), bad)
+}
+
 // TestGolden checks, for every line of every family's golden set, that
 // Encode with and without special tokens gives exactly the reference ids and
 // that Decode gives exactly the reference text (skipping special tokens or not).
 func TestGolden(t *testing.T) {
 	for _, name := range families {
 		t.Run(name, func(t *testing.T) {
-			tk := family(t, name)
-			lines := golden(t, name)
-			if len(lines) < 2000 {
-				t.Errorf("golden set has %d lines, want at least 2000", len(lines))
-			}
-			bad := 0
-			for i, g := range lines {
-				report := func(what string, got, want any) {
-					bad++
-					if bad <= 10 {
-						t.Errorf("line %d %q: %s = %v, want %v", i+1, g.Text, what, got, want)
-					}
-				}
-				if got := tk.Encode(g.Text, true); !slices.Equal(got, g.IDs) {
-					report("Encode(addSpecial)", got, g.IDs)
-				}
-				if got := tk.Encode(g.Text, false); !slices.Equal(got, g.IDsPlain) {
-					report("Encode(plain)", got, g.IDsPlain)
-				}
-				if got := tk.Decode(g.IDs, false); got != g.Decoded {
-					report("Decode", got, g.Decoded)
-				}
-				if got := tk.Decode(g.IDs, true); got != g.DecodedSkip {
-					report("Decode(skipSpecial)", got, g.DecodedSkip)
-				}
-			}
-			t.Logf("%s: %d golden lines, %d mismatches", name, len(lines), bad)
+			checkGolden(t, family(t, name), name)
 		})
 	}
 }

@@ -69,32 +69,7 @@ func TestGoldenRoberta(t *testing.T) {
 	if pad, _ := tk.Pad(); pad != 1 {
 		t.Errorf("Pad() = %d, want 1", pad)
 	}
-	lines := golden(t, "roberta")
-	if len(lines) < 2000 {
-		t.Errorf("golden set has %d lines, want at least 2000", len(lines))
-	}
-	bad := 0
-	for i, g := range lines {
-		report := func(what string, got, want any) {
-			bad++
-			if bad <= 10 {
-				t.Errorf("line %d %q: %s = %v, want %v", i+1, g.Text, what, got, want)
-			}
-		}
-		if got := tk.Encode(g.Text, true); !slices.Equal(got, g.IDs) {
-			report("Encode(addSpecial)", got, g.IDs)
-		}
-		if got := tk.Encode(g.Text, false); !slices.Equal(got, g.IDsPlain) {
-			report("Encode(plain)", got, g.IDsPlain)
-		}
-		if got := tk.Decode(g.IDs, false); got != g.Decoded {
-			report("Decode", got, g.Decoded)
-		}
-		if got := tk.Decode(g.IDs, true); got != g.DecodedSkip {
-			report("Decode(skipSpecial)", got, g.DecodedSkip)
-		}
-	}
-	t.Logf("roberta: %d golden lines, %d mismatches", len(lines), bad)
+	checkGolden(t, tk, "roberta")
 }
 
 // TestVocabMergesRoberta writes the golden RoBERTa tokenizer as the
