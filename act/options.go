@@ -23,10 +23,13 @@ type options struct {
 	seed              uint64  // Seed
 	seedSet           bool
 
-	cache    string // Cache
-	batch    int    // Batch
-	limit    int    // Limit
-	truncate int    // Truncate
+	cache    string   // Cache
+	batch    int      // Batch
+	limit    int      // Limit
+	truncate int      // Truncate
+	prompts  []string // Prompts
+
+	bleuOrder int // BLEUOrder
 
 	beta    float64 // withBeta: Fit's ActAdd and ITI-c coefficient
 	betaSet bool

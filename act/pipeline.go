@@ -168,6 +168,12 @@ type pipelinePlan struct {
 	wandbMode string // not "disabled": say that nothing goes to wandb
 }
 
+// planned reports whether an evaluation is planned before the one being
+// planned now.
+func (p *pipelinePlan) planned(name string) bool {
+	return slices.ContainsFunc(p.evals, func(e evalStep) bool { return e.name == name })
+}
+
 // evalStep is one planned evaluation.
 type evalStep struct {
 	name string

@@ -24,14 +24,14 @@ import (
 // Each reads and checks its settings when the run is planned and returns
 // the step to run. The toxicity, concept and image work adds theirs here.
 var evaluations = map[string]func(p *pipelinePlan) (func(r *pipelineRun) error, error){
-	"text-generation": planTextGeneration,
+	"text-generation":  planTextGeneration,
+	"rtp":              planRTP,
+	"model_perplexity": planModelPerplexity,
 }
 
 // laterEvaluations are ml-act's evaluations this version does not have yet,
 // with what brings them.
 var laterEvaluations = map[string]string{
-	"rtp":                      "RealToxicityPrompts with the RoBERTa toxicity judge arrives with the toxicity evaluations",
-	"model_perplexity":         "perplexity under another model arrives with the toxicity evaluations",
 	"mmlu":                     "MMLU arrives with the toxicity evaluations",
 	"zero_shot":                "the LLM judge arrives with the toxicity evaluations",
 	"text-to-image-generation": "image generation arrives with the image models",
