@@ -37,7 +37,9 @@ func (m *Model) String() string {
 // Points lists the intervention points (Hugging Face module names) in
 // module order; with a pattern, only those whose whole name matches the
 // regular expression (like Python's re.fullmatch). No match panics with a
-// few valid names.
+// few valid names. A point is its module's output, except names ending in
+// ":input", a module's input: model.layers.3.self_attn.o_proj:input holds
+// the attention heads o_proj projects, where ITI-c steers.
 func (m *Model) Points(pattern ...string) []string {
 	if len(pattern) == 0 {
 		return m.m.Points()

@@ -38,8 +38,8 @@ func TestModel(t *testing.T) {
 	if got := m.Points(".*ln_2"); strings.Join(got, ",") != "transformer.h.0.ln_2,transformer.h.1.ln_2" {
 		t.Errorf("Points(.*ln_2) = %v", got)
 	}
-	if n := len(m.Points()); n != 11 {
-		t.Errorf("%d points, want 11", n)
+	if n := len(m.Points()); n != 15 {
+		t.Errorf("%d points, want 15 (7 per block and ln_f)", n)
 	}
 	logits := m.Logits(gpt2Input)
 	if len(logits) != len(gpt2Input) || len(logits[0]) != 320 {

@@ -74,6 +74,17 @@
 // [Model.MatchPoints] selects them with a regular expression that must match
 // the whole name (Python's re.fullmatch).
 //
+// A few points are a module's input instead, named with [InputSuffix]:
+// model.layers.3.self_attn.o_proj:input (Llama, Gemma-2) and
+// transformer.h.3.attn.c_proj:input (GPT-2) are the attention heads'
+// outputs concatenated, num_heads·head_dim wide, before the output
+// projection: where ITI-c (Li et al.) steers attention heads. They are
+// listed just before the module's output point and work like every other
+// point (capture, pooling, steering, generation). Because patterns match
+// the whole name, .*o_proj selects only the outputs and .*o_proj:input only
+// the inputs. The suffix is a word rather than a number so that it cannot
+// be read as ml-act's ":N" (element N of a module's output tuple).
+//
 // # Steering
 //
 // A [Steering] holds one per-unit affine map per point, a strength λ and a
@@ -149,7 +160,8 @@
 //
 //   - Info: sizes and special ids. NumKeyValueHeads and HeadDim size the KV
 //     cache; MaxPositions bounds sequences for learned position tables.
-//   - Points: every intervention point with its width, in module order.
+//   - Points: every intervention point with its width, in module order; a
+//     module's input point ([InputPoint]) just before its output point.
 //   - Params: the parameters by canonical name (the name the family later
 //     asks [Pass.Weight] for; use the Hugging Face name).
 //   - Forward(p): build the body from p.Tokens and p.Positions (int32

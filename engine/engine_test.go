@@ -310,7 +310,14 @@ func TestMatchPoints(t *testing.T) {
 		err                  string
 	}{
 		{"suffix", "gpt2", ".*ln_2", []string{"transformer.h.0.ln_2", "transformer.h.1.ln_2"}, ""},
-		{"fullmatch", "gpt2", "transformer.h.1", nil, "no gpt2 point matches"},
+		{"fullmatch", "gpt2", "transformer.h.1.ln", nil, "no gpt2 point matches"},
+		{"block output", "gpt2", "transformer.h.1", []string{"transformer.h.1"}, ""},
+		// Input points are separate names: a pattern for the module's
+		// output does not select its input, nor the other way round.
+		{"outputs only", "llama", ".*o_proj", []string{"model.layers.0.self_attn.o_proj", "model.layers.1.self_attn.o_proj"}, ""},
+		{"inputs only", "llama", ".*o_proj:input", []string{"model.layers.0.self_attn.o_proj:input", "model.layers.1.self_attn.o_proj:input"}, ""},
+		{"gpt2 inputs", "gpt2", ".*attn.c_proj:input", []string{"transformer.h.0.attn.c_proj:input", "transformer.h.1.attn.c_proj:input"}, ""},
+		{"gpt2 outputs", "gpt2", ".*c_proj", []string{"transformer.h.0.attn.c_proj", "transformer.h.0.mlp.c_proj", "transformer.h.1.attn.c_proj", "transformer.h.1.mlp.c_proj"}, ""},
 		{"exact", "llama", "model.layers.1.mlp", []string{"model.layers.1.mlp"}, ""},
 		{"alternation", "llama", "model.norm|model.embed_tokens", []string{"model.embed_tokens", "model.norm"}, ""},
 		{"bad regexp", "gpt2", "(", nil, "point pattern"},

@@ -95,11 +95,25 @@ func (i Info) LogitsWidth() int {
 }
 
 // Point is one intervention point: a Hugging Face module name and the width
-// of its output.
+// of its value. The value is the module's output, or, for a name ending in
+// [InputSuffix], the module's input.
 type Point struct {
 	Name  string
 	Width int
 }
+
+// InputSuffix ends the name of a point that is a module's input rather than
+// its output: "model.layers.3.self_attn.o_proj:input" is what o_proj
+// receives (the attention heads' outputs, concatenated), the tensor a
+// PyTorch forward pre-hook on o_proj sees. Families offer input points
+// where a method of the paper acts on a module's input (ITI-c on attention
+// heads). The suffix is not ml-act's ":N", which picks element N of a
+// module's output tuple.
+const InputSuffix = ":input"
+
+// InputPoint returns the name of the point at module's input:
+// module + [InputSuffix].
+func InputPoint(module string) string { return module + InputSuffix }
 
 var (
 	registryMu sync.RWMutex

@@ -44,11 +44,15 @@
 //
 // [Model.Points] lists, in module order: model.embed_tokens (the lookup,
 // before the √D scaling); per layer model.layers.{i}.input_layernorm,
-// .self_attn.{q,k,v,o}_proj, .self_attn (= o_proj's output),
+// .self_attn.{q,k,v}_proj, .self_attn.o_proj:input (o_proj's input: the
+// attention heads' outputs concatenated, num_attention_heads·head_dim
+// wide, which is not hidden_size on gemma-2-2b: 8·256 = 2048),
+// .self_attn.o_proj, .self_attn (= o_proj's output),
 // .post_attention_layernorm (the attention branch after its norm, before
 // the residual add), .pre_feedforward_layernorm, .mlp.{gate,up,down}_proj,
 // .mlp (= down_proj's output), .post_feedforward_layernorm and
 // model.layers.{i} (the layer's output); then model.norm. Each value is
 // that module's output, before any residual addition, as a forward hook
-// sees it in transformers.
+// sees it in transformers; the :input point is what a forward pre-hook on
+// o_proj sees.
 package gemma2

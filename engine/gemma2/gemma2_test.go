@@ -179,7 +179,7 @@ func TestNew(t *testing.T) {
 				t.Errorf("lm_head.weight loaded: %v with tied %v", hasHead, tc.tied)
 			}
 			pts := m.Points()
-			if len(pts) != 2+2*14 || pts[0].Name != "model.embed_tokens" || pts[len(pts)-1].Name != "model.norm" {
+			if len(pts) != 2+2*15 || pts[0].Name != "model.embed_tokens" || pts[len(pts)-1].Name != "model.norm" {
 				t.Errorf("points %v", pts)
 			}
 		})
@@ -511,5 +511,51 @@ func TestFeaturesMatter(t *testing.T) {
 				t.Logf("logits moved by %.3g", d)
 			}
 		})
+	}
+}
+
+// TestInputPointWidth checks that o_proj's :input point is
+// num_attention_heads·head_dim wide when that is not hidden_size (as on
+// gemma-2-2b: 8·256 = 2048 against 2304), in the point list, a capture and
+// a steering map.
+func TestInputPointWidth(t *testing.T) {
+	config := strings.NewReplacer(`"num_attention_heads":2`, `"num_attention_heads":4`).Replace(tinyConfig)
+	w := tinyWeights(false)
+	for i := range 2 {
+		l := fmt.Sprintf("model.layers.%d.", i)
+		w[l+"self_attn.q_proj.weight"] = []int{16, 8}
+		w[l+"self_attn.o_proj.weight"] = []int{8, 16}
+	}
+	a, err := New([]byte(config), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.FromArch(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const in = "model.layers.1.self_attn.o_proj:input"
+	if got := m.PointWidth(in); got != 16 {
+		t.Fatalf("PointWidth(%s) = %d, want 16", in, got)
+	}
+	if got := m.PointWidth("model.layers.1.self_attn.o_proj"); got != 8 {
+		t.Errorf("o_proj output width %d, want 8", got)
+	}
+	ones := make([]float32, 16)
+	for i := range ones {
+		ones[i] = 1
+	}
+	st := &engine.Steering{Maps: map[string]*transport.Map{in: {W: ones, B: ones}}, Strength: 1}
+	out, err := m.Forward(context.Background(), [][]int{{2, 5, 6}}, engine.ForwardOptions{Capture: []string{in}, Steering: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := out.Captured[in][0]
+	if len(rows) != 3 || len(rows[0]) != 16 {
+		t.Fatalf("capture shape [%d][%d], want [3][16]", len(rows), len(rows[0]))
+	}
+	// Zero weights: the heads output 0, and the map adds 1.
+	if rows[2][15] != 1 {
+		t.Errorf("steered capture %v, want ones", rows[2])
 	}
 }

@@ -17,6 +17,10 @@
 //
 // # Intervention points
 //
-// Per block i: transformer.h.{i}.ln_1, .attn.c_proj, .ln_2, .mlp.c_fc
-// (before the GELU), .mlp.c_proj; then transformer.ln_f.
+// Per block i: transformer.h.{i}.ln_1, .attn.c_proj:input (the merged
+// attention heads c_proj projects: the input of the module, see
+// engine.InputSuffix), .attn.c_proj, .ln_2, .mlp.c_fc (before the GELU),
+// .mlp.c_proj, and the block output transformer.h.{i} (the residual stream
+// after the block; transformers returns it as element 0 of the block's
+// output tuple); then transformer.ln_f.
 package gpt2

@@ -148,19 +148,22 @@ func (m *Model) Info() engine.Info {
 	return info
 }
 
-// Points implements engine.Arch: per block ln_1, attn.c_proj, ln_2,
-// mlp.c_fc (before the GELU), mlp.c_proj, then ln_f.
+// Points implements engine.Arch: per block ln_1, attn.c_proj:input (the
+// merged heads c_proj receives), attn.c_proj, ln_2, mlp.c_fc (before the
+// GELU), mlp.c_proj and the block output transformer.h.{i}; then ln_f.
 func (m *Model) Points() []engine.Point {
 	D, F := m.cfg.NEmbd, m.cfg.Inner()
 	var pts []engine.Point
 	for i := range m.cfg.NLayer {
-		h := fmt.Sprintf("transformer.h.%d.", i)
+		h := fmt.Sprintf("transformer.h.%d", i)
 		pts = append(pts,
-			engine.Point{Name: h + "ln_1", Width: D},
-			engine.Point{Name: h + "attn.c_proj", Width: D},
-			engine.Point{Name: h + "ln_2", Width: D},
-			engine.Point{Name: h + "mlp.c_fc", Width: F},
-			engine.Point{Name: h + "mlp.c_proj", Width: D},
+			engine.Point{Name: h + ".ln_1", Width: D},
+			engine.Point{Name: engine.InputPoint(h + ".attn.c_proj"), Width: D},
+			engine.Point{Name: h + ".attn.c_proj", Width: D},
+			engine.Point{Name: h + ".ln_2", Width: D},
+			engine.Point{Name: h + ".mlp.c_fc", Width: F},
+			engine.Point{Name: h + ".mlp.c_proj", Width: D},
+			engine.Point{Name: h, Width: D},
 		)
 	}
 	return append(pts, engine.Point{Name: "transformer.ln_f", Width: D})
@@ -188,12 +191,13 @@ func (m *Model) Forward(p *engine.Pass) *Node {
 			return Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(k*D, (k+1)*D)), B, T, H, hd)
 		}
 		a := p.Attend(i, split(0), split(1), split(2), engine.AttnOptions{Scale: 1 / math.Sqrt(float64(hd))})
+		a = p.Point(engine.InputPoint(pt+"attn.c_proj"), a)
 		a = p.Point(pt+"attn.c_proj", engine.Linear(a, w(pre+"attn.c_proj.weight"), w(pre+"attn.c_proj.bias")))
 		x = Add(x, a)
 		h = p.Point(pt+"ln_2", engine.LayerNorm(x, w(pre+"ln_2.weight"), w(pre+"ln_2.bias"), eps))
 		f := p.Point(pt+"mlp.c_fc", engine.Linear(h, w(pre+"mlp.c_fc.weight"), w(pre+"mlp.c_fc.bias")))
 		f = p.Point(pt+"mlp.c_proj", engine.Linear(engine.GeluTanh(f), w(pre+"mlp.c_proj.weight"), w(pre+"mlp.c_proj.bias")))
-		x = Add(x, f)
+		x = p.Point(strings.TrimSuffix(pt, "."), Add(x, f))
 	}
 	return p.Point("transformer.ln_f", engine.LayerNorm(x, w("ln_f.weight"), w("ln_f.bias"), eps))
 }

@@ -51,8 +51,8 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(a.Points()); got != 6 {
-				t.Errorf("%d points, want 6", got)
+			if got := len(a.Points()); got != 8 {
+				t.Errorf("%d points, want 8 (7 per block and ln_f)", got)
 			}
 			if info := a.Info(); info.EOS != 9 || info.BOS != -1 || info.HeadDim != 4 {
 				t.Errorf("info %+v", info)

@@ -15,7 +15,10 @@
 // # Intervention points
 //
 // model.embed_tokens; per layer i: model.layers.{i}.input_layernorm,
-// .self_attn.{q,k,v,o}_proj, .self_attn, .post_attention_layernorm (the
+// .self_attn.{q,k,v}_proj, .self_attn.o_proj:input (o_proj's input: the
+// attention heads' outputs concatenated, num_attention_heads·head_dim
+// wide; see engine.InputSuffix), .self_attn.o_proj, .self_attn,
+// .post_attention_layernorm (the
 // pre-MLP norm of the residual stream), .mlp.{gate,up,down}_proj, .mlp, and
 // the layer output model.layers.{i}; then model.norm.
 package llama

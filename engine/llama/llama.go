@@ -113,7 +113,9 @@ func (m *Model) Info() engine.Info {
 }
 
 // Points implements engine.Arch: model.embed_tokens; per layer i
-// input_layernorm, self_attn.{q,k,v,o}_proj, self_attn (= o_proj's output),
+// input_layernorm, self_attn.{q,k,v}_proj, self_attn.o_proj:input (the
+// merged heads o_proj receives, num_attention_heads·head_dim wide),
+// self_attn.o_proj, self_attn (= o_proj's output),
 // post_attention_layernorm, mlp.{gate,up,down}_proj, mlp (= down_proj's
 // output) and the layer output model.layers.{i}; then model.norm.
 func (m *Model) Points() []engine.Point {
@@ -128,6 +130,7 @@ func (m *Model) Points() []engine.Point {
 			engine.Point{Name: l + ".self_attn.q_proj", Width: q},
 			engine.Point{Name: l + ".self_attn.k_proj", Width: kv},
 			engine.Point{Name: l + ".self_attn.v_proj", Width: kv},
+			engine.Point{Name: engine.InputPoint(l + ".self_attn.o_proj"), Width: q},
 			engine.Point{Name: l + ".self_attn.o_proj", Width: D},
 			engine.Point{Name: l + ".self_attn", Width: D},
 			engine.Point{Name: l + ".post_attention_layernorm", Width: D},
@@ -172,6 +175,7 @@ func (m *Model) Forward(p *engine.Pass) *Node {
 		q = engine.RoPE(q, p.Positions, m.invFreq)
 		k = engine.RoPE(k, p.Positions, m.invFreq)
 		a := p.Attend(i, q, k, v, engine.AttnOptions{Scale: 1 / math.Sqrt(float64(hd)), Window: c.Window})
+		a = p.Point(engine.InputPoint(l+".self_attn.o_proj"), a)
 		a = p.Point(l+".self_attn", lin("self_attn.o_proj", a))
 		x = Add(x, a)
 		h = p.Point(l+".post_attention_layernorm", engine.RMSNorm(x, p.Weight(l+".post_attention_layernorm.weight"), eps, false))
