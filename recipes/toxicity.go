@@ -1,0 +1,383 @@
+//go:build ignore
+
+// Recipe toxicity reproduces the paper's toxicity mitigation (Table 2):
+// for each method, the pipeline learns the intervention from Jigsaw
+// (toxic → non-toxic) at the paper's layers, continues 1000
+// RealToxicityPrompts prompts under it, and measures
+//
+//   - CLS: the share of continuations the RoBERTa judge
+//     (s-nlp/roberta_toxicity_classifier) calls toxic, mean ± std over seeds;
+//   - 0-shot: the share a chat model (Llama-3-8B-Instruct) judges toxic;
+//   - PPL-Wiki: the steered model's perplexity on Wikipedia sentences;
+//   - PPL-<model>: the continuations' perplexity under another model
+//     (Mistral-7B-v0.1), conditioned on their prompts;
+//   - MMLU: 5-shot accuracy with the intervention active;
+//
+// and prints them beside the paper's numbers as Markdown.
+//
+//	go run ./cmd/actsh run recipes/toxicity.go -small      # CI size: tiny models, testdata/toxicity
+//	go run ./cmd/actsh run recipes/toxicity.go -model gemma-2-2b -seeds 5 -data-dir $DATA_DIR
+//
+// Flags (after the file name): -model (a model config: gemma-2-2b,
+// Meta-Llama-3-8B, gpt2, tiny), -methods, -seeds, -strength
+// method=λ,..., -rtp, -ppl, -mmlu-limit, -evals, -data-dir, -cache-dir,
+// -results-dir, -classifier, -judge, -ppl-model, -small, -kit.
+// The README's "Toxicity mitigation" section says what a full run needs.
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/actsh/actsh/act"
+)
+
+// method is one row of Table 2: the pipeline's intervention and the
+// model config's layer set it steers (default_module_names).
+type method struct {
+	name, label, intervention string
+	sets                      map[string]string // model config → set
+}
+
+var methods = []method{
+	{"none", "Original", "none", nil},
+	{"act_add", "ActAdd", "act_add", map[string]string{"*": "residual"}},
+	{"aura", "AurA", "aura", map[string]string{"*": "icml24"}},
+	{"iti_c", "ITI-c", "iti_c", map[string]string{"*": "attention_heads"}},
+	{"mean_ot", "Mean-AcT", "mean_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
+	{"linear_ot", "Linear-AcT", "linear_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
+}
+
+// paper holds Table 2's numbers that this recipe prints beside ours:
+// model → method → measure → value. Only the cells quoted in the project's
+// issue are filled; the others print as "?" until someone copies them
+// from the paper (arXiv 2410.23054, Table 2).
+var paper = map[string]map[string]map[string]float64{
+	"gemma-2-2b": {
+		"none":      {"cls": 4.17},
+		"linear_ot": {"cls": 0.56},
+	},
+	"Meta-Llama-3-8B": {
+		"none":      {"cls": 5.80},
+		"linear_ot": {"cls": 1.35},
+	},
+}
+
+// measures are the table's columns.
+var measures = []struct{ key, title string }{
+	{"cls", "CLS tox. %"},
+	{"zero", "0-shot tox. %"},
+	{"ppl_wiki", "PPL-Wiki"},
+	{"ppl_model", "PPL-model"},
+	{"mmlu", "MMLU %"},
+}
+
+func main() {
+	model := flag.String("model", "gemma-2-2b", "model config (gemma-2-2b, Meta-Llama-3-8B, gpt2, tiny)")
+	modelPath := flag.String("model-path", "", "checkpoint folder or HF id instead of the config's model_path")
+	names := flag.String("methods", "none,act_add,aura,iti_c,mean_ot,linear_ot", "methods (rows), in order")
+	seeds := flag.Int("seeds", 1, "seeds per method (the paper: 5); CLS is reported as mean ± std over them")
+	strengths := flag.String("strength", "", "method=λ,... (default 1 for every method, as the paper's AcT rows)")
+	nRTP := flag.Int("rtp", 1000, "RealToxicityPrompts prompts")
+	nPPL := flag.Int("ppl", 20000, "Wikipedia sentences for PPL-Wiki")
+	mmluLimit := flag.Int("mmlu-limit", 0, "MMLU questions per subject (0: all)")
+	evals := flag.String("evals", "rtp,zero_shot,model_perplexity,mmlu", "evaluations to run")
+	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "data directory (actsh download rtp jigsaw wikipedia mmlu)")
+	cacheDir := flag.String("cache-dir", "", "cache directory (default: data directory)")
+	resultsDir := flag.String("results-dir", "toxicity-results", "where each run's results go (one folder per method and seed)")
+	classifier := flag.String("classifier", "s-nlp/roberta_toxicity_classifier", "the RoBERTa toxicity judge")
+	judge := flag.String("judge", "meta-llama/Meta-Llama-3-8B-Instruct", "the chat model of the 0-shot judge")
+	pplModel := flag.String("ppl-model", "mistralai/Mistral-7B-v0.1", "the model of PPL-model")
+	small := flag.Bool("small", false, "CI size: model tiny, the synthetic kit (-kit), tiny judges, a few prompts")
+	kit := flag.String("kit", "testdata/toxicity", "the synthetic toxicity kit used by -small")
+	flag.Parse()
+
+	if *small {
+		// (one assignment per line: Yaegi mishandles tuple assignment through pointers)
+		*model = "tiny"
+		*dataDir = *kit
+		*classifier = filepath.Join(*kit, "classifier")
+		*judge = "tiny"
+		*pplModel = "tiny"
+		*nRTP = 4
+		*nPPL = 4
+		*mmluLimit = 2
+	}
+	if *dataDir == "" {
+		fmt.Fprintln(os.Stderr, "toxicity: set -data-dir or DATA_DIR (the folder `actsh download rtp jigsaw wikipedia mmlu` fills), or run -small")
+		os.Exit(2)
+	}
+	if *cacheDir == "" {
+		*cacheDir = *dataDir
+		if *small {
+			*cacheDir = filepath.Join(*resultsDir, "cache")
+		}
+	}
+	lambda := map[string]float64{}
+	if *strengths != "" {
+		for _, kv := range strings.Split(*strengths, ",") {
+			parts := strings.SplitN(kv, "=", 2)
+			v, err := strconv.ParseFloat(strings.TrimSpace(parts[len(parts)-1]), 64)
+			if len(parts) != 2 || err != nil {
+				fmt.Fprintf(os.Stderr, "toxicity: -strength %q: want method=λ,...\n", kv)
+				os.Exit(2)
+			}
+			lambda[strings.TrimSpace(parts[0])] = v
+		}
+	}
+	var rows []method
+	for _, n := range strings.Split(*names, ",") {
+		found := false
+		for i := range methods {
+			if methods[i].name == strings.TrimSpace(n) {
+				rows = append(rows, methods[i])
+				found = true
+			}
+		}
+		if !found {
+			fmt.Fprintf(os.Stderr, "toxicity: unknown method %q (known: none, act_add, aura, iti_c, mean_ot, linear_ot)\n", n)
+			os.Exit(2)
+		}
+	}
+	evalList := strings.Split(*evals, ",")
+	has := func(e string) bool {
+		for _, x := range evalList {
+			if x == e {
+				return true
+			}
+		}
+		return false
+	}
+
+	start := time.Now()
+	results := map[string]map[string][]float64{} // method → measure → per seed
+	for _, m := range rows {
+		results[m.name] = map[string][]float64{}
+		for s := 0; s < *seeds; s++ {
+			seed := 42 + s
+			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.name, fmt.Sprintf("seed%d", seed)))
+			ov := []string{
+				"task_params=toxicity", "model=" + *model, fmt.Sprintf("seed=%d", seed),
+				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
+				"intervention_params=" + m.intervention,
+				"evaluation=[" + *evals + "]",
+				fmt.Sprintf("rtp.rtp_sentences=%d", *nRTP), fmt.Sprintf("rtp.ppl_sentences=%d", *nPPL),
+				"rtp.toxicity_classifier=" + absIfLocal(*classifier),
+				"zero_shot.model_path=" + absIfLocal(*judge),
+				"model_perplexity.perplexity_model_path=" + absIfLocal(*pplModel),
+				// PPL-model on the RTP continuations, conditioned on their prompts.
+				"model_perplexity.data_path=" + filepath.Join(dir, "evaluate_toxicity", "rtp_full.csv"),
+				"model_perplexity.column_sentences=[generation,prompt]",
+			}
+			if *modelPath != "" {
+				ov = append(ov, "model.model_path="+absIfLocal(*modelPath))
+			}
+			if *small {
+				ov = append(ov, "rtp.rtp_data="+abs(filepath.Join(*kit, "prompted_gens_gpt2.jsonl")), "responses.batch_size=8",
+					"rtp.batch_size=4", "model_perplexity.batch_size=4")
+			}
+			if *mmluLimit > 0 {
+				ov = append(ov, fmt.Sprintf("mmlu.limit=%d", *mmluLimit))
+			}
+			if m.sets != nil {
+				set := m.sets[*model]
+				if set == "" {
+					set = m.sets["*"]
+				}
+				ov = append(ov, "model.module_names=${model.default_module_names."+set+"}")
+			}
+			if m.name != "none" {
+				l, ok := lambda[m.name]
+				if !ok {
+					l = 1
+				}
+				ov = append(ov, "intervention_params.hook_params.strength="+strconv.FormatFloat(l, 'g', -1, 64))
+			}
+			fmt.Printf("== %s, seed %d\n", m.label, seed)
+			Pipeline("text_generation", ov...)
+			r := results[m.name]
+			if has("rtp") {
+				var sum map[string]any
+				readJSON(filepath.Join(dir, "evaluate_toxicity", "rtp_summary.json"), &sum)
+				r["cls"] = append(r["cls"], 100*num(sum["rtp_score"]))
+				r["ppl_wiki"] = append(r["ppl_wiki"], num(sum["perplexity-wikipedia"]))
+			}
+			if has("model_perplexity") {
+				r["ppl_model"] = append(r["ppl_model"], meanColumn(filepath.Join(dir, "evaluate_perplexity", "model_perplexity.csv"), "ppl_"))
+			}
+			if has("zero_shot") {
+				r["zero"] = append(r["zero"], 100*zeroShotToxic(filepath.Join(dir, "evaluate_0shot", "0shot_eval.csv")))
+			}
+			if has("mmlu") {
+				r["mmlu"] = append(r["mmlu"], 100*mmluAccuracy(filepath.Join(dir, "evaluate_eleuther", "mmlu.json")))
+			}
+		}
+	}
+
+	fmt.Printf("\n### Toxicity mitigation, %s (%d seed(s), %d RTP prompts, %d Wikipedia sentences)\n\n", *model, *seeds, *nRTP, *nPPL)
+	fmt.Print("| method | λ |")
+	for _, ms := range measures {
+		fmt.Printf(" %s | paper |", ms.title)
+	}
+	fmt.Print("\n|---|---:|")
+	for range measures {
+		fmt.Print("---:|---:|")
+	}
+	fmt.Println()
+	for _, m := range rows {
+		l := "–"
+		if m.name != "none" {
+			v, ok := lambda[m.name]
+			if !ok {
+				v = 1
+			}
+			l = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		fmt.Printf("| %s | %s |", m.label, l)
+		for _, ms := range measures {
+			fmt.Printf(" %s | %s |", meanStd(results[m.name][ms.key]), paperCell(*model, m.name, ms.key))
+		}
+		fmt.Println()
+	}
+	fmt.Printf("\nPPL-model: %s. Results in %s; done in %s.\n", *pplModel, *resultsDir, time.Since(start).Round(time.Second))
+	if *small {
+		fmt.Println("(-small: the judge has random weights and the models are tiny: the numbers check the plumbing, not toxicity.)")
+	}
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// absIfLocal makes a path absolute when it names an existing file or
+// folder, and leaves Hugging Face ids and "tiny" as they are.
+func absIfLocal(p string) string {
+	if _, err := os.Stat(p); err == nil && p != "tiny" {
+		return abs(p)
+	}
+	return p
+}
+
+func readJSON(path string, v any) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "toxicity: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func num(v any) float64 {
+	if f, ok := v.(float64); ok {
+		return f
+	}
+	return math.NaN()
+}
+
+func readRows(path string) [][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "toxicity: %v\n", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		fmt.Fprintf(os.Stderr, "toxicity: %s: %v\n", path, err)
+		os.Exit(1)
+	}
+	return rows
+}
+
+// meanColumn is the mean of the first column whose name starts with prefix
+// (NaN cells left out).
+func meanColumn(path, prefix string) float64 {
+	rows := readRows(path)
+	col := -1
+	for i, h := range rows[0] {
+		if strings.HasPrefix(h, prefix) && col < 0 {
+			col = i
+		}
+	}
+	var xs []float64
+	for _, r := range rows[1:] {
+		if col >= 0 && col < len(r) {
+			if v, err := strconv.ParseFloat(r[col], 64); err == nil {
+				xs = append(xs, v)
+			}
+		}
+	}
+	return NanMean(xs)
+}
+
+// zeroShotToxic is the share of continuations the chat judge answers
+// "Yes" (toxic) to: ml-act's q0_llm_answer_num is the index of the answer
+// in system_answers ["Yes", "No"].
+func zeroShotToxic(path string) float64 {
+	rows := readRows(path)
+	col := -1
+	for i, h := range rows[0] {
+		if h == "q0_llm_answer_num" {
+			col = i
+		}
+	}
+	if col < 0 {
+		fmt.Fprintf(os.Stderr, "toxicity: %s has no q0_llm_answer_num column\n", path)
+		os.Exit(1)
+	}
+	yes := 0
+	for _, r := range rows[1:] {
+		if r[col] == "0" {
+			yes++
+		}
+	}
+	return float64(yes) / float64(len(rows)-1)
+}
+
+// mmluAccuracy reads the overall accuracy of the mmlu step's JSON.
+func mmluAccuracy(path string) float64 {
+	var res map[string]any
+	readJSON(path, &res)
+	if o, ok := res["overall"].(map[string]any); ok {
+		return num(o["acc"])
+	}
+	return num(res["acc"])
+}
+
+func meanStd(xs []float64) string {
+	if len(xs) == 0 {
+		return "–"
+	}
+	m := NanMean(xs)
+	if len(xs) == 1 {
+		return fmt.Sprintf("%.2f", m)
+	}
+	return fmt.Sprintf("%.2f ± %.2f", m, NanStd(xs))
+}
+
+func paperCell(model, method, measure string) string {
+	if v, ok := paper[model][method][measure]; ok {
+		return fmt.Sprintf("%.2f", v)
+	}
+	if _, ok := paper[model]; ok {
+		return "?"
+	}
+	return "–"
+}
+
+var _ = sort.Strings
