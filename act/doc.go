@@ -84,6 +84,18 @@
 // [Classifier.ClassifyIDs] and [Classifier.LogitsIDs] take ids as the
 // tokenizer returns them (<s> … </s>), unpadded.
 //
+// # Self-BLEU
+//
+// [SelfBLEU] measures how alike a set of generations is (the paper's Table
+// 7): the mean BLEU of each text against all the others, as Texygen and
+// NLTK compute it, with n-grams up to [BLEUOrder] (default 4):
+//
+//	SelfBLEU(generations)           // higher: less diverse
+//	SelfBLEUScores(generations)     // one BLEU per text
+//
+// Texts are split by [WordTokens] (NLTK's Treebank word tokenizer);
+// [SelfBLEUTokens] takes tokens split another way.
+//
 // # Pipeline
 //
 // Pipeline runs ml-act's workflow from Hydra-style configs (package
