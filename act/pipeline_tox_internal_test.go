@@ -162,7 +162,7 @@ func TestPipelineToxicityErrors(t *testing.T) {
 		{[]string{"evaluation=[rtp]", "rtp.rtp_data=" + filepath.Join(kit, "prompted_gens_gpt2.jsonl"), "rtp.toxicity_classifier=tiny"}, "not a sequence classifier"},
 		{[]string{"evaluation=[rtp]", "rtp.rtp_data=" + filepath.Join(kit, "prompted_gens_gpt2.jsonl"), "rtp.ppl_data=/nonexistent.csv"}, "rtp.ppl_data"},
 		{[]string{"evaluation=[rtp]", "rtp.rtp_data=" + filepath.Join(kit, "prompted_gens_gpt2.jsonl"), "rtp.toxicity_classifier=" + filepath.Join("..", "testdata", "reference", "encoders", "roberta_cls", "checkpoint")}, "this judge has none"},
-		{[]string{"evaluation=[model_perplexity]", "model_perplexity.data_path=/nonexistent.csv"}, "no text-generation evaluation before"},
+		{[]string{"evaluation=[model_perplexity]", "model_perplexity.data_path=/nonexistent.csv"}, "no text-generation or rtp evaluation before"},
 		{[]string{"evaluation=[model_perplexity]", "model_perplexity.data_path=" + filepath.Join(kit, "wikipedia_sentences.csv")}, "no column \"generation\""},
 		{[]string{"evaluation=[model_perplexity]", "model_perplexity.batch_size=0"}, "at least 1"},
 	} {
