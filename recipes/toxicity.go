@@ -21,7 +21,8 @@
 // Flags (after the file name): -model (a model config: gemma-2-2b,
 // Meta-Llama-3-8B, gpt2, tiny), -methods, -seeds, -strength
 // method=λ,..., -rtp, -ppl, -mmlu-limit, -evals, -data-dir, -cache-dir,
-// -results-dir, -classifier, -judge, -ppl-model, -small, -kit.
+// -results-dir, -classifier, -judge, -ppl-model, -actadd-layer, -small,
+// -kit.
 // The README's "Toxicity mitigation" section says what a full run needs.
 package main
 
@@ -50,11 +51,22 @@ type method struct {
 
 var methods = []method{
 	{"none", "Original", "none", nil},
-	{"act_add", "ActAdd", "act_add", map[string]string{"*": "residual"}},
+	{"act_add", "ActAdd", "act_add", nil}, // one residual layer: actAddLayer
 	{"aura", "AurA", "aura", map[string]string{"*": "icml24"}},
 	{"iti_c", "ITI-c", "iti_c", map[string]string{"*": "attention_heads"}},
 	{"mean_ot", "Mean-AcT", "mean_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
 	{"linear_ot", "Linear-AcT", "linear_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
+}
+
+// actAddLayer is where ActAdd adds its vector: one block output, as
+// ActAdd does (the configs' residual set lists them all), in the middle of
+// the model. The paper does not name its layer here; -actadd-layer
+// changes it.
+var actAddLayer = map[string]string{
+	"gemma-2-2b":      "model.layers.13",
+	"Meta-Llama-3-8B": "model.layers.16",
+	"gpt2":            "transformer.h.6",
+	"tiny":            "transformer.h.1",
 }
 
 // paper holds Table 2's numbers that this recipe prints beside ours:
@@ -97,6 +109,7 @@ func main() {
 	classifier := flag.String("classifier", "s-nlp/roberta_toxicity_classifier", "the RoBERTa toxicity judge")
 	judge := flag.String("judge", "meta-llama/Meta-Llama-3-8B-Instruct", "the chat model of the 0-shot judge")
 	pplModel := flag.String("ppl-model", "mistralai/Mistral-7B-v0.1", "the model of PPL-model")
+	actAdd := flag.String("actadd-layer", "", "the block output ActAdd adds at (default: the middle block)")
 	small := flag.Bool("small", false, "CI size: model tiny, the synthetic kit (-kit), tiny judges, a few prompts")
 	kit := flag.String("kit", "testdata/toxicity", "the synthetic toxicity kit used by -small")
 	flag.Parse()
@@ -187,6 +200,17 @@ func main() {
 			}
 			if *mmluLimit > 0 {
 				ov = append(ov, fmt.Sprintf("mmlu.limit=%d", *mmluLimit))
+			}
+			if m.name == "act_add" {
+				layer := *actAdd
+				if layer == "" {
+					layer = actAddLayer[*model]
+				}
+				if layer == "" {
+					fmt.Fprintf(os.Stderr, "toxicity: no default ActAdd layer for model %s: give -actadd-layer\n", *model)
+					os.Exit(2)
+				}
+				ov = append(ov, "model.module_names=["+layer+"]")
 			}
 			if m.sets != nil {
 				set := m.sets[*model]
