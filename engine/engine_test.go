@@ -54,9 +54,10 @@ func prompts(r *rand.Rand, vocab int, lens ...int) [][]int {
 
 // midPoint is a steerable point in the middle of each model.
 var midPoint = map[string]string{
-	"gpt2":   "transformer.h.1.ln_2",
-	"llama":  "model.layers.1.post_attention_layernorm",
-	"gemma2": "model.layers.1.post_attention_layernorm",
+	"gpt2":    "transformer.h.1.ln_2",
+	"llama":   "model.layers.1.post_attention_layernorm",
+	"gemma2":  "model.layers.1.post_attention_layernorm",
+	"mistral": "model.layers.1.post_attention_layernorm",
 }
 
 // TestLambdaZeroIsUnsteered checks that λ = 0 gives bit-identical logits

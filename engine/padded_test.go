@@ -84,3 +84,48 @@ func TestForwardPadded(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardPaddedSlidingWindowHoles runs the Mistral reference's rows
+// with padding in the middle. transformers counts the sliding window in
+// cache slots, padding included, and so does the engine: a hole of pads
+// uses up window places. The reference logits follow that rule with
+// cumsum(mask)−1 position ids at the real slots, which is what
+// ForwardPadded gives them; counting the window in real tokens instead
+// moves the logits by 10.5 (meta.json "sensitivity"). Tolerance: the
+// family's conformance tolerance, 2e-4.
+func TestForwardPaddedSlidingWindowHoles(t *testing.T) {
+	ctx := context.Background()
+	e := loadExpected(t, "mistral")
+	m := loadCheckpoint(t, filepath.Join(refDir(t, "mistral"), "checkpoint"))
+	flat, shape, err := e.Ints("batch_holes.input_ids")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask := e.ints("batch_holes.attention_mask")
+	want, _ := e.floats("batch_holes.logits")
+	n, T := shape[0], shape[1]
+	V := m.Info().VocabSize
+	ids, masks := make([][]int, n), make([][]int, n)
+	for i := range n {
+		ids[i], masks[i] = flat[i*T:(i+1)*T], mask[i*T:(i+1)*T]
+	}
+	out, err := m.ForwardPadded(ctx, ids, masks, engine.ForwardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		var got [][]float32
+		var w []float32
+		for j, v := range masks[i] {
+			if v == 1 {
+				got = append(got, out.Logits[i][j])
+				w = append(w, want[(i*T+j)*V:(i*T+j+1)*V]...)
+			}
+		}
+		if d := maxDiff(got, w, false); d > 2e-4 {
+			t.Errorf("row %d: real slots differ from the reference by %.3g", i, d)
+		} else {
+			t.Logf("row %d: max abs diff %.3g", i, d)
+		}
+	}
+}

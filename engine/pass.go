@@ -84,7 +84,9 @@ type AttnOptions struct {
 	// the mask is applied (Gemma-2).
 	Softcap float64
 	// Window, when positive, lets a query see only the Window most recent
-	// slots, itself included (keys j with i−Window < j ≤ i).
+	// slots, itself included (keys j with i−Window < j ≤ i). Slots are
+	// cache positions, padding included, as transformers' sliding masks
+	// count them (not position ids).
 	Window int
 	// Bidirectional lets every query see every real key of the pass,
 	// before and after it (encoders); only padding is masked. It cannot

@@ -26,8 +26,11 @@ type Config struct {
 	AttentionBias         bool         `json:"attention_bias"`
 	MLPBias               bool         `json:"mlp_bias"`
 	// SlidingWindow (Mistral; Qwen2 when UseSlidingWindow) limits attention
-	// to the most recent keys; 0 = none.
-	SlidingWindow    *int  `json:"sliding_window"`
+	// to the most recent keys; null or 0 = none. Mistral reads an absent
+	// sliding_window as 4096, MistralConfig's default.
+	SlidingWindow *int `json:"sliding_window"`
+	// UseSlidingWindow switches Qwen2's window on (default off). Mistral
+	// and Llama ignore it, as transformers does.
 	UseSlidingWindow *bool `json:"use_sliding_window"`
 
 	BOSTokenID *int            `json:"bos_token_id"`
@@ -39,7 +42,9 @@ type Config struct {
 	QKVBias bool `json:"-"`
 	// OBias is true when o_proj has a bias (attention_bias).
 	OBias bool `json:"-"`
-	// Window is the effective sliding window (0 = none).
+	// Window is the effective sliding window (0 = none): the query in cache
+	// slot i sees the keys in slots i−Window+1 … i, as transformers' eager
+	// and sdpa attention do (see engine.AttnOptions.Window).
 	Window int `json:"-"`
 	// EOS lists the end-of-sequence ids.
 	EOS []int `json:"-"`
@@ -90,14 +95,28 @@ func ParseConfig(data []byte, architecture string) (*Config, error) {
 	}
 	c.OBias = c.AttentionBias
 	c.QKVBias = c.AttentionBias || architecture == "Qwen2ForCausalLM"
-	if c.SlidingWindow != nil && *c.SlidingWindow > 0 {
-		use := architecture == "MistralForCausalLM"
-		if c.UseSlidingWindow != nil {
-			use = *c.UseSlidingWindow
+	// Which configs slide, as transformers reads them: MistralConfig has
+	// sliding_window = 4096 unless config.json says otherwise (null: none)
+	// and no use_sliding_window; Qwen2 slides only with use_sliding_window;
+	// Llama never does.
+	var use bool
+	switch architecture {
+	case "MistralForCausalLM":
+		use = true
+		if c.SlidingWindow == nil {
+			var keys map[string]json.RawMessage
+			if err := json.Unmarshal(data, &keys); err == nil {
+				if _, ok := keys["sliding_window"]; !ok {
+					w := 4096
+					c.SlidingWindow = &w
+				}
+			}
 		}
-		if use {
-			c.Window = *c.SlidingWindow
-		}
+	case "Qwen2ForCausalLM":
+		use = c.UseSlidingWindow != nil && *c.UseSlidingWindow
+	}
+	if use && c.SlidingWindow != nil && *c.SlidingWindow > 0 {
+		c.Window = *c.SlidingWindow
 	}
 	if len(c.EOSTokenID) > 0 && string(c.EOSTokenID) != "null" {
 		var one int

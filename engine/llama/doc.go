@@ -12,6 +12,23 @@
 // ([Config.InvFreq]); grouped-query attention gives query head h the
 // key/value head h / (num_attention_heads / num_key_value_heads).
 //
+// # Sliding window
+//
+// With a window W (Mistral's sliding_window, 4096 when config.json leaves
+// it out and none when it is null; Qwen2's only with use_sliding_window)
+// the query in cache slot i sees the keys in slots i−W+1 … i: W keys, its
+// own included, as transformers' eager and sdpa attention mask them
+// (transformers 4.45–4.52 in MistralModel's
+// _prepare_4d_causal_attention_mask_with_cache_position, later releases in
+// masking_utils.sliding_window_overlay). Slots are KV-cache positions,
+// padding included, so generation with a cache applies the same rule with
+// absolute slots, and left or right padding changes nothing for the real
+// tokens; padding in the middle of a row (ForwardPadded) uses up window
+// places, as in transformers. Some older transformers releases, and its
+// flash-attention path until PR #40163 (August 2025), let W+1 keys
+// through; the tests follow the eager/sdpa rule
+// (testdata/reference/mistral).
+//
 // # Intervention points
 //
 // model.embed_tokens; per layer i: model.layers.{i}.input_layernorm,

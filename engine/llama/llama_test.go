@@ -43,7 +43,16 @@ func TestNew(t *testing.T) {
 		{"llama", "LlamaForCausalLM", tinyConfig, tinyWeights(false, true), "", 0, false},
 		{"llama tied", "LlamaForCausalLM", strings.Replace(tinyConfig, `{`, `{"tie_word_embeddings":true,`, 1), tinyWeights(false, false), "", 0, true},
 		{"mistral", "MistralForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":4,`, 1), tinyWeights(false, true), "", 4, false},
+		// Windows as transformers' configs read them: MistralConfig defaults
+		// sliding_window to 4096 and has no use_sliding_window; Qwen2 slides
+		// only with use_sliding_window; Llama never slides.
+		{"mistral absent window", "MistralForCausalLM", tinyConfig, tinyWeights(false, true), "", 4096, false},
+		{"mistral null window", "MistralForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":null,`, 1), tinyWeights(false, true), "", 0, false},
+		{"mistral ignores use_sliding_window", "MistralForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":4,"use_sliding_window":false,`, 1), tinyWeights(false, true), "", 4, false},
 		{"qwen2", "Qwen2ForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":4,"use_sliding_window":false,`, 1), tinyWeights(true, true), "", 0, false},
+		{"qwen2 sliding", "Qwen2ForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":4,"use_sliding_window":true,`, 1), tinyWeights(true, true), "", 4, false},
+		{"qwen2 default", "Qwen2ForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":4,`, 1), tinyWeights(true, true), "", 0, false},
+		{"llama ignores window", "LlamaForCausalLM", strings.Replace(tinyConfig, `{`, `{"sliding_window":4,"use_sliding_window":true,`, 1), tinyWeights(false, true), "", 0, false},
 		{"qwen2 no bias", "Qwen2ForCausalLM", tinyConfig, tinyWeights(false, true), "weight model.layers.0.self_attn.q_proj.bias", 0, false},
 		{"heads", "LlamaForCausalLM", strings.Replace(tinyConfig, `"num_attention_heads":2`, `"num_attention_heads":3`, 1), tinyWeights(false, true),
 			"hidden_size (8) must be divisible by num_attention_heads (3)", 0, false},
