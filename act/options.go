@@ -28,6 +28,8 @@ type options struct {
 	limit    int      // Limit
 	truncate int      // Truncate
 	prompts  []string // Prompts
+	shots    int      // Shots
+	shotsSet bool
 
 	bleuOrder int // BLEUOrder
 
@@ -101,7 +103,8 @@ func Cache(dir string) Option { return func(o *options) { o.cache = dir } }
 func Batch(n int) Option { return func(o *options) { o.batch = n } }
 
 // Limit uses at most n source and n target texts (default: as many as the
-// smaller side has).
+// smaller side has); for [Model.MMLU], the first n test questions of each
+// subject (default: all).
 func Limit(n int) Option { return func(o *options) { o.limit = n } }
 
 // RepetitionPenalty penalises tokens already in the prompt or the

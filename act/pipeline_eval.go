@@ -27,12 +27,12 @@ var evaluations = map[string]func(p *pipelinePlan) (func(r *pipelineRun) error, 
 	"text-generation":  planTextGeneration,
 	"rtp":              planRTP,
 	"model_perplexity": planModelPerplexity,
+	"mmlu":             planMMLU,
 }
 
 // laterEvaluations are ml-act's evaluations this version does not have yet,
 // with what brings them.
 var laterEvaluations = map[string]string{
-	"mmlu":                     "MMLU arrives with the toxicity evaluations",
 	"zero_shot":                "the LLM judge arrives with the toxicity evaluations",
 	"text-to-image-generation": "image generation arrives with the image models",
 	"clip_score":               "CLIP score arrives with the image models",

@@ -33,7 +33,8 @@ Overrides (Hydra's grammar):
 
 Results go to results_dir (default $OUTPUT_DIR or /tmp/results): .hydra/config.yaml,
 .hydra/overrides.yaml, config.yaml (resolved), transport.act.safetensors and each
-evaluation's files (generate_with_hooks/text_generation.csv). Responses and transports
+evaluation's files (generate_with_hooks/text_generation.csv, evaluate_eleuther/mmlu.json,
+...). Responses and transports
 are cached in cache_dir (default $CACHE_DIR, else data_dir). A step whose outputs exist
 for the same inputs is skipped; an interrupted run continues where it stopped.
 
@@ -45,6 +46,11 @@ Example (ml-act's README, on the embedded model):
 
 Exit status: 0 done, 1 the run failed, 2 a bad option, override or config (nothing written).
 `
+
+// pipelineHelp is PipelineUsage with the evaluations this version runs.
+func pipelineHelp() string {
+	return PipelineUsage + "\nEvaluations (evaluation=[...]): " + strings.Join(act.PipelineEvaluations(), ", ") + "\n"
+}
 
 // Pipeline runs `actsh pipeline args...` and returns the exit status.
 // Ctrl-C stops the run between batches; the next run continues.
@@ -70,7 +76,7 @@ func Pipeline(args []string, stdout, stderr io.Writer) int {
 		flag, _, _ := strings.Cut(a, "=")
 		switch flag {
 		case "-h", "-help", "--help":
-			fmt.Fprint(stdout, PipelineUsage)
+			fmt.Fprint(stdout, pipelineHelp())
 			return 0
 		case "--config-name", "-cn":
 			v, ok := value()

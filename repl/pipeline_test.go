@@ -99,4 +99,9 @@ func TestPipelineCfgAndInfo(t *testing.T) {
 	if code := Pipeline([]string{"--info"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "*linear_ot") || !strings.Contains(out.String(), "tiny") {
 		t.Errorf("--info: %d\n%s", code, out.String())
 	}
+	out.Reset()
+	if code := Pipeline([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "\nEvaluations (evaluation=[...]): ") ||
+		!strings.Contains(out.String(), " mmlu,") {
+		t.Errorf("--help does not list the evaluations: %d\n%s", code, out.String())
+	}
 }

@@ -1,0 +1,291 @@
+package act
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/actsh/actsh/act/config"
+	"github.com/actsh/actsh/engine/safetensors"
+	"github.com/actsh/actsh/internal/progress"
+)
+
+// mmluStep is the mmlu evaluation's plan: ml-act's evaluate_eleuther.py,
+// which runs lm-evaluation-harness's mmlu task on the steered model (at
+// the intervention's hook_params.strength) and pickles the harness's
+// results to results_dir/evaluate_eleuther/eleuther.pkl. actsh scores the
+// same prompts the same way (see [Model.MMLU]) on the Hendrycks CSVs in
+// ${data_dir}/mmlu and writes results_dir/evaluate_eleuther/mmlu.json.
+type mmluStep struct {
+	data     *MMLUData
+	dataKey  string // fingerprint of the questions read
+	tasks    []string
+	shots    int
+	limit    int     // questions per subject (0: all)
+	frac     float64 // or this fraction of each subject (the harness's limit < 1)
+	strength float64
+	batch    int
+	dir      string // results_dir/evaluate_eleuther
+}
+
+func planMMLU(p *pipelinePlan) (func(r *pipelineRun) error, error) {
+	g := &getter{c: p.cfg}
+	const s = "mmlu."
+	st := &mmluStep{}
+	st.tasks = g.strs(s + "tasks")
+	st.shots = g.int(s+"num_fewshot", 0)
+	fast := g.bool(s + "fast")
+	results := g.str(s + "results_dir")
+	dataDir := g.str(s + "data_dir")
+	model := g.str(s + "model_path")
+	batch := g.str(s + "batch_size")
+	st.strength = g.float(s + "intervention_params.hook_params.strength")
+	if g.err != nil {
+		return nil, g.err
+	}
+	if model != p.modelPath {
+		return nil, fmt.Errorf("mmlu.model_path=%s differs from the model the intervention is learned on (%s)", model, p.modelPath)
+	}
+	if batch != "auto" {
+		n, err := strconv.Atoi(batch)
+		if err != nil || n < 1 {
+			return nil, &config.Error{Key: s + "batch_size", Msg: fmt.Sprintf("mmlu.batch_size=%s: want auto or a number of sequences per pass (at least 1)", batch)}
+		}
+		st.batch = n
+	}
+	if !p.cfg.IsNull(s + "limit") {
+		v, err := p.cfg.Float(s + "limit")
+		switch {
+		case err != nil, v <= 0, v >= 1 && v != math.Trunc(v):
+			raw, _ := p.cfg.String(s + "limit")
+			return nil, &config.Error{Key: s + "limit", Msg: fmt.Sprintf("mmlu.limit=%s: want null (every question), a number of questions per subject (10) or a fraction of each subject (0.1)", raw)}
+		case v < 1:
+			st.frac = v
+		default:
+			st.limit = int(v)
+		}
+	}
+	if fast { // as ml-act's pipeline does in fast mode
+		st.limit, st.frac = 10, 0
+	}
+	for _, t := range st.tasks {
+		if t != "mmlu" && !strings.HasPrefix(t, "mmlu_") {
+			return nil, &config.Error{Key: s + "tasks", Msg: fmt.Sprintf("mmlu.tasks: %q is not an MMLU task; actsh runs the harness's mmlu, mmlu_stem, mmlu_humanities, mmlu_social_sciences, mmlu_other and mmlu_<subject>", t)}
+		}
+	}
+	data, err := ReadMMLU(filepath.Join(dataDir, "mmlu"), st.tasks...)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation mmlu: %w (mmlu.data_dir=%s, from data_dir or $DATA_DIR)", err, dataDir)
+	}
+	if err := mmluCheckShots(data, st.shots); err != nil {
+		return nil, &config.Error{Key: s + "num_fewshot", Msg: fmt.Sprintf("mmlu.num_fewshot=%d: %v", st.shots, err)}
+	}
+	st.data = data
+	st.dataKey = key(data.Subjects)
+	st.dir = filepath.Join(results, "evaluate_eleuther")
+	return st.run, nil
+}
+
+// mmluPartial is one finished subject in the resumable partial file.
+type mmluPartial struct {
+	Subject string     `json:"subject"`
+	Items   []MMLUItem `json:"items"`
+}
+
+func (st *mmluStep) run(r *pipelineRun) error {
+	out := filepath.Join(st.dir, "mmlu.json")
+	rel, _ := filepath.Rel(r.resultsDir, out)
+	stepKey := key("mmlu/1", r.modelPath, r.tHash, r.position, st.strength, st.shots, st.limit, st.frac, st.dataKey)
+	marker := filepath.Join(st.dir, ".mmlu.key")
+	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
+		if _, err := os.Stat(out); err == nil {
+			r.logf("mmlu: %s exists for the same inputs, skipped", rel)
+			r.res.Skipped = append(r.res.Skipped, "mmlu")
+			r.addFile(rel)
+			return nil
+		}
+	}
+	if err := os.MkdirAll(st.dir, 0o755); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	partial := out + ".partial"
+	done, err := readMMLUPartial(partial, stepKey)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	defer f.Close()
+	if len(done) == 0 {
+		if err := f.Truncate(0); err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+		if _, err := fmt.Fprintf(f, "%s\n", mustJSON(map[string]string{"key": stepKey})); err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+	} else {
+		r.logf("mmlu: resuming after %d of %d subjects", len(done), len(st.data.Subjects))
+	}
+	total := 0
+	for _, s := range st.data.Subjects {
+		total += mmluTake(len(s.Test), st.limit, st.frac)
+	}
+	r.logf("mmlu: %d questions of %d subjects, %d-shot, strength %s", total, len(st.data.Subjects), st.shots, config.FormatFloat(st.strength))
+	bar := progress.New(r.log, "mmlu", total).Unit("questions")
+	defer bar.Done()
+	run := mmluRun{shots: st.shots, limit: st.limit, frac: st.frac, strength: st.strength, bar: bar, done: done,
+		opts: []Option{Batch(st.batch), withContext(r.ctx)},
+		after: func(subject string, items []MMLUItem) error {
+			if _, err := fmt.Fprintf(f, "%s\n", mustJSON(mmluPartial{subject, items})); err != nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			pipelineEvent("mmlu")
+			return nil
+		}}
+	var res *MMLUResult
+	var runErr error
+	if err := catch(func() { res, runErr = r.model.mmlu(st.data, r.transport, run) }); err != nil {
+		runErr = err
+	}
+	if err := runErr; err != nil {
+		if r.ctx.Err() != nil {
+			return fmt.Errorf("pipeline: mmlu interrupted (it resumes on the next run): %w", r.ctx.Err())
+		}
+		return fmt.Errorf("pipeline: mmlu: %w", err)
+	}
+	bar.Done()
+	data, err := json.MarshalIndent(st.report(r, res), "", " ")
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	if err := r.writeResult(rel, append(data, '\n')); err != nil {
+		return err
+	}
+	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	f.Close()
+	os.Remove(partial)
+	r.logf("mmlu: accuracy %.4f over %d questions (%s)", res.Overall.Acc, res.Overall.N, rel)
+	for _, c := range res.Categories {
+		r.logf("  %-16s %.4f (%d)", c.Name, c.Acc, c.N)
+	}
+	return nil
+}
+
+// readMMLUPartial reads the subjects an interrupted run finished. A file
+// for other inputs, or none, gives nothing; a torn last line is cut off.
+func readMMLUPartial(path, stepKey string) (map[string][]MMLUItem, error) {
+	done := map[string][]MMLUItem{}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return done, nil
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	good := 0
+	for first := true; sc.Scan(); first = false {
+		line := sc.Bytes()
+		if first {
+			var h struct{ Key string }
+			if json.Unmarshal(line, &h) != nil || h.Key != stepKey {
+				return map[string][]MMLUItem{}, nil
+			}
+		} else {
+			var p mmluPartial
+			if json.Unmarshal(line, &p) != nil || good+len(line)+1 > len(data) {
+				break
+			}
+			done[p.Subject] = p.Items
+		}
+		good += len(line) + 1
+	}
+	if good < len(data) {
+		if err := os.Truncate(path, int64(good)); err != nil {
+			return nil, fmt.Errorf("pipeline: %w", err)
+		}
+	}
+	return done, nil
+}
+
+// report is mmlu.json: the parts of the harness's results dictionary
+// (what ml-act pickles) that MMLU fills, under the harness's names
+// ("results", "groups", "group_subtasks", "n-shot", "n-samples",
+// "samples"; tasks mmlu, mmlu_stem, mmlu_<subject>; metrics "acc,none"
+// and "acc_stderr,none", "N/A" where the harness has no standard error),
+// plus "n" (questions scored) in each entry and the run's settings in
+// "config".
+func (st *mmluStep) report(r *pipelineRun, res *MMLUResult) map[string]any {
+	entry := func(alias string, s MMLUScore) map[string]any {
+		var se any = "N/A"
+		if !math.IsNaN(s.Stderr) {
+			se = s.Stderr
+		}
+		return map[string]any{"alias": alias, "acc,none": s.Acc, "acc_stderr,none": se, "n": s.N}
+	}
+	results := map[string]any{"mmlu": entry("mmlu", res.Overall)}
+	groups := map[string]any{"mmlu": entry("mmlu", res.Overall)}
+	subtasks := map[string][]string{}
+	for _, c := range res.Categories {
+		e := entry(strings.ReplaceAll(c.Name, "_", " "), c)
+		results["mmlu_"+c.Name], groups["mmlu_"+c.Name] = e, e
+		subtasks["mmlu"] = append(subtasks["mmlu"], "mmlu_"+c.Name)
+	}
+	nShot := map[string]int{}
+	nSamples := map[string]any{}
+	samples := map[string][]map[string]any{}
+	for _, s := range res.Subjects {
+		task := "mmlu_" + s.Name
+		results[task] = entry(s.Name, s)
+		c := "mmlu_" + MMLUCategory(s.Name)
+		subtasks[c] = append(subtasks[c], task)
+		nShot[task] = res.Shots
+		nSamples[task] = map[string]int{"original": len(st.data.Subject(s.Name).Test), "effective": s.N}
+	}
+	for _, it := range res.Items {
+		acc := 0
+		if it.Pred == it.Answer {
+			acc = 1
+		}
+		task := "mmlu_" + it.Subject
+		samples[task] = append(samples[task], map[string]any{
+			"doc_id": it.Index, "target": it.Answer, "pred": it.Pred, "acc": acc, "loglikelihoods": it.LogLik[:],
+		})
+	}
+	var limit any
+	switch {
+	case st.frac > 0:
+		limit = st.frac
+	case st.limit > 0:
+		limit = st.limit
+	}
+	return map[string]any{
+		"results":        results,
+		"groups":         groups,
+		"group_subtasks": subtasks,
+		"n-shot":         nShot,
+		"n-samples":      nSamples,
+		"samples":        samples,
+		"config": map[string]any{
+			"model":            r.modelPath,
+			"transport_sha256": r.tHash,
+			"strength":         st.strength,
+			"num_fewshot":      st.shots,
+			"limit":            limit,
+			"tasks":            st.tasks,
+			"data_dir":         st.data.Dir,
+			"data":             "Hendrycks et al.'s MMLU CSVs (data.tar); the harness reads the same questions from the hub",
+		},
+	}
+}
