@@ -239,8 +239,8 @@ func (m *Model) steeringAt(call string, t *Transport, lambda float64, position s
 
 // tokenLogProbs returns, for each sequence, log p(ids[i] | ids[:i]) at
 // every i ≥ 1 (index 0 is NaN), from one pass over ids[:len-1] per
-// sequence, in batches of batch (default 8). Sequences of one token get
-// just the NaN.
+// sequence, in batches of batch (default 8), scored on the device
+// (engine.ScoreTokens). Sequences of one token get just the NaN.
 func (m *Model) tokenLogProbs(ctx context.Context, seqs [][]int, st *engine.Steering, batch int) ([][]float64, error) {
 	if batch <= 0 {
 		batch = 8
@@ -256,17 +256,17 @@ func (m *Model) tokenLogProbs(ctx context.Context, seqs [][]int, st *engine.Stee
 	}
 	for lo := 0; lo < len(idx); lo += batch {
 		part := idx[lo:min(lo+batch, len(idx))]
-		in := make([][]int, len(part))
+		in, tg := make([][]int, len(part)), make([][]int, len(part))
 		for j, i := range part {
-			in[j] = seqs[i][:len(seqs[i])-1]
+			in[j], tg[j] = seqs[i][:len(seqs[i])-1], seqs[i][1:]
 		}
-		res, err := m.m.Forward(ctx, in, engine.ForwardOptions{Steering: st})
+		lp, err := m.m.ScoreTokens(ctx, in, tg, engine.ForwardOptions{Steering: st})
 		if err != nil {
 			return nil, err
 		}
 		for j, i := range part {
-			for p, row := range res.Logits[j] {
-				out[i][p+1] = logSoftmaxAt(row, seqs[i][p+1])
+			for p, v := range lp[j] {
+				out[i][p+1] = float64(v)
 			}
 		}
 	}
@@ -291,29 +291,20 @@ func (m *Model) prefixLogProbs(ctx context.Context, seqs [][]int, starts []int, 
 	}
 	for lo := 0; lo < len(jobs); lo += batch {
 		part := jobs[lo:min(lo+batch, len(jobs))]
-		in := make([][]int, len(part))
+		in, tg := make([][]int, len(part)), make([][]int, len(part))
 		for j, jb := range part {
 			in[j] = seqs[jb.seq][:jb.k]
+			tg[j] = make([]int, jb.k)
+			for t := range tg[j] {
+				tg[j][t] = -1
+			}
+			tg[j][jb.k-1] = seqs[jb.seq][jb.k]
 		}
-		res, err := m.m.Forward(ctx, in, engine.ForwardOptions{Steering: st})
+		lp, err := m.m.ScoreTokens(ctx, in, tg, engine.ForwardOptions{Steering: st})
 		must(err)
 		for j, jb := range part {
-			rows := res.Logits[j]
-			out[jb.seq] = append(out[jb.seq], logSoftmaxAt(rows[len(rows)-1], seqs[jb.seq][jb.k]))
+			out[jb.seq] = append(out[jb.seq], float64(lp[j][jb.k-1]))
 		}
 	}
 	return out
-}
-
-// logSoftmaxAt is log softmax(row)[id] in float64.
-func logSoftmaxAt(row []float32, id int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range row {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range row {
-		s += math.Exp(float64(v) - mx)
-	}
-	return float64(row[id]) - mx - math.Log(s)
 }

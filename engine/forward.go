@@ -92,6 +92,76 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 	return m.output(res, T, starts, lens, pool, capture, nil), nil
 }
 
+// ScoreTokens runs the model on a batch of sequences and returns, for each
+// sequence i and position t, log p(targets[i][t] | inputs[i][:t+1]): the
+// log-softmax of the logits at t, taken at the target id, computed on the
+// device in float32 (only these numbers come back, not the logits). A
+// negative target scores nothing (its value is 0). Targets have the
+// lengths of their inputs; opts.Steering applies as in Forward (LastOnly:
+// at each input's last token); captures and pooling are not read.
+func (m *Model) ScoreTokens(ctx context.Context, inputs, targets [][]int, opts ForwardOptions) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(inputs) != len(targets) {
+		return nil, fmt.Errorf("engine: %d inputs for %d target rows", len(inputs), len(targets))
+	}
+	if len(inputs) == 0 {
+		return nil, nil
+	}
+	if err := m.checkSteering(opts.Steering); err != nil {
+		return nil, err
+	}
+	if len(m.info.Labels) > 0 {
+		return nil, fmt.Errorf("engine: ScoreTokens needs a language model; %s is a classifier", m.info.Family)
+	}
+	maxLen := 0
+	for i, s := range inputs {
+		if len(s) == 0 {
+			return nil, fmt.Errorf("engine: sequence %d is empty", i)
+		}
+		if len(targets[i]) != len(s) {
+			return nil, fmt.Errorf("engine: sequence %d has %d tokens and %d targets", i, len(s), len(targets[i]))
+		}
+		if err := m.checkIDs(s); err != nil {
+			return nil, fmt.Errorf("engine: sequence %d: %w", i, err)
+		}
+		for t, id := range targets[i] {
+			if id >= m.info.VocabSize {
+				return nil, fmt.Errorf("engine: sequence %d: target %d at %d is outside the vocabulary (%d ids)", i, id, t, m.info.VocabSize)
+			}
+		}
+		maxLen = max(maxLen, len(s))
+	}
+	B, T := batchBucket(len(inputs)), bucket(maxLen)
+	r := &request{B: B, T: T, steering: opts.Steering, logits: logitsScore}
+	r.tokens, r.positions = make([]int32, B*T), make([]int32, B*T)
+	r.keyValid, r.selected = make([]int32, B*T), make([]int32, B*T)
+	r.targets = make([]int32, B*T)
+	for i, s := range inputs {
+		m.fillRow(r, i, T, 0, s, opts.Steering)
+		for t, id := range targets[i] {
+			r.targets[i*T+t] = int32(max(id, 0))
+		}
+	}
+	res, err := m.run(r)
+	if err != nil {
+		return nil, err
+	}
+	flat := tensors.MustCopyFlatData[float32](res.logits)
+	out := make([][]float32, len(inputs))
+	for i, s := range inputs {
+		row := make([]float32, len(s))
+		for t, id := range targets[i] {
+			if id >= 0 {
+				row[t] = flat[i*T+t]
+			}
+		}
+		out[i] = row
+	}
+	return out, nil
+}
+
 // output unpacks a pass's results: sequence i's are the lens[i] slots from
 // starts[i] of its row of T slots. Pooling reduces over the slots keep
 // allows (nil: all of them).

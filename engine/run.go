@@ -17,7 +17,8 @@ type logitsMode int
 const (
 	logitsNone logitsMode = iota
 	logitsAll
-	logitsLast // one row per sequence, at the index given by the lastIdx input
+	logitsLast  // one row per sequence, at the index given by the lastIdx input
+	logitsScore // log p(target) at every slot, the targets an input: [B, T] instead of [B, T, V]
 )
 
 // graphKey identifies a compiled pass. Everything that is a value (token
@@ -50,6 +51,7 @@ type request struct {
 	capture   []string
 	logits    logitsMode
 	lastIdx   []int32 // [B], logitsLast only
+	targets   []int32 // [B, T], logitsScore only (any valid id where nothing is scored)
 }
 
 // steerSet holds the steering inputs of the passes of one generation by
@@ -125,9 +127,12 @@ func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string
 			p.cacheV[l] = Parameter(g, fmt.Sprintf("cache_v.%d", l), cs)
 		}
 	}
-	var lastIdx *Node
-	if key.logits == logitsLast {
+	var lastIdx, targets *Node
+	switch key.logits {
+	case logitsLast:
 		lastIdx = i32("last_idx", B)
+	case logitsScore:
+		targets = i32("targets", B, T)
 	}
 	p.capture = map[string]bool{}
 	for _, n := range capturePts {
@@ -145,6 +150,8 @@ func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string
 		idx := Stack([]*Node{rows, lastIdx}, 1) // [B, 2]
 		last := Reshape(Gather(h, idx), B, 1, info.HiddenSize)
 		outs = append(outs, m.arch.Logits(p, last))
+	case logitsScore:
+		outs = append(outs, targetLogProbs(m.arch.Logits(p, h), targets))
 	}
 	for _, n := range capturePts {
 		z, ok := p.captured[n]
@@ -230,8 +237,11 @@ func (m *Model) run(r *request) (res *result, err error) {
 			}
 		}
 	}
-	if r.logits == logitsLast {
+	switch r.logits {
+	case logitsLast:
 		inputs = append(inputs, tensors.FromFlatDataAndDimensions(r.lastIdx, r.B))
+	case logitsScore:
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(r.targets, r.B, r.T))
 	}
 	outs, err := runGraph(c.g, inputs)
 	if err != nil {
@@ -255,6 +265,22 @@ func (m *Model) run(r *request) (res *result, err error) {
 		}
 	}
 	return res, nil
+}
+
+// targetLogProbs is log softmax(logits)[b, t, targets[b, t]] in float32:
+// [B, T] from [B, T, V], so that scoring a text moves one number per token
+// off the device instead of a vocabulary's worth.
+func targetLogProbs(logits, targets *Node) *Node {
+	g := logits.Graph()
+	if logits.DType() != dtypes.Float32 {
+		logits = ConvertDType(logits, dtypes.Float32)
+	}
+	B, T := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1]
+	mx := StopGradient(ReduceAndKeep(logits, ReduceMax, -1))
+	lse := Add(Log(ReduceAndKeep(Exp(Sub(logits, mx)), ReduceSum, -1)), mx) // [B, T, 1]
+	ix := shapes.Make(dtypes.Int32, B, T, 1)
+	idx := Concatenate([]*Node{Iota(g, ix, 0), Iota(g, ix, 1), Reshape(targets, B, T, 1)}, -1) // [B, T, 3]
+	return Sub(Gather(logits, idx), Reshape(lse, B, T))
 }
 
 func runGraph(g *Graph, inputs []any) (outs []*tensors.Tensor, err error) {
