@@ -373,14 +373,14 @@ func zeroShotToxic(path string) float64 {
 	return float64(yes) / float64(len(rows)-1)
 }
 
-// mmluAccuracy reads the overall accuracy of the mmlu step's JSON.
+// mmluAccuracy reads the overall accuracy of the mmlu step's JSON, which
+// has the harness's layout: results.mmlu["acc,none"].
 func mmluAccuracy(path string) float64 {
 	var res map[string]any
 	readJSON(path, &res)
-	if o, ok := res["overall"].(map[string]any); ok {
-		return num(o["acc"])
-	}
-	return num(res["acc"])
+	results, _ := res["results"].(map[string]any)
+	mmlu, _ := results["mmlu"].(map[string]any)
+	return num(mmlu["acc,none"])
 }
 
 func meanStd(xs []float64) string {
