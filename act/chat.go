@@ -1,6 +1,8 @@
 package act
 
 import (
+	"encoding/json"
+	"fmt"
 	"io/fs"
 
 	"github.com/actsh/actsh/engine/tokenizer"
@@ -43,6 +45,12 @@ func (t *Tokenizer) ApplyChatTemplate(msgs []map[string]string, addGenerationPro
 // tokenizer adds one to every text, as Llama 3's does.)
 func (m *Model) ApplyChatTemplate(msgs []map[string]string, addGenerationPrompt bool) string {
 	const call = "ApplyChatTemplate"
+	return renderChat(call, m.chatTemplate(call), msgs, addGenerationPrompt)
+}
+
+// chatTemplate reads the chat template of the model's folder (the embedded
+// one for tiny).
+func (m *Model) chatTemplate(call string) *tokenizer.ChatTemplate {
 	var c *tokenizer.ChatTemplate
 	var err error
 	if dir := m.m.Dir(); dir != "" {
@@ -55,13 +63,27 @@ func (m *Model) ApplyChatTemplate(msgs []map[string]string, addGenerationPrompt 
 	if err != nil {
 		fail("%s: model %s: %w", call, m.m.Name(), err)
 	}
-	return renderChat(call, c, msgs, addGenerationPrompt)
+	return c
 }
 
-// embeddedChatTemplate reads the chat template of the embedded model.
+// embeddedChatTemplate reads the chat template of the embedded model: its
+// chat_template.jinja with the special tokens of its tokenizer_config.json,
+// as LoadChatTemplate reads an exported copy.
 func embeddedChatTemplate() (*tokenizer.ChatTemplate, error) {
 	config, err := fs.ReadFile(tiny.Files(), "tokenizer_config.json")
 	if err != nil {
+		return nil, err
+	}
+	source, err := fs.ReadFile(tiny.Files(), "chat_template.jinja")
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	if err := json.Unmarshal(config, &fields); err != nil {
+		return nil, fmt.Errorf("embedded tokenizer_config.json: %w", err)
+	}
+	fields["chat_template"] = string(source)
+	if config, err = json.Marshal(fields); err != nil {
 		return nil, err
 	}
 	return tokenizer.ParseChatTemplate(config, nil)

@@ -91,8 +91,6 @@ func TestApplyChatTemplateErrors(t *testing.T) {
 			[]string{"act: ApplyChatTemplate: ", filepath.Join(plain, "tokenizer_config.json"), "no chat_template"}},
 		{"no folder", func() { NewTokenizer(LoadTokenizer(plain).Raw()).ApplyChatTemplate(twoUsers, true) },
 			[]string{"act: ApplyChatTemplate: ", "LoadTokenizer"}},
-		{"embedded model", func() { Load("tiny").ApplyChatTemplate(twoUsers, true) },
-			[]string{"act: ApplyChatTemplate: model tiny: ", "no chat_template"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +111,27 @@ func TestApplyChatTemplateErrors(t *testing.T) {
 	}
 }
 
+// The embedded model has a plain chat template of its own
+// (tiny/data/model/chat_template.jinja), with its tokenizer's BOS; an
+// exported copy renders the same, as transformers reads it.
+func TestEmbeddedChatTemplate(t *testing.T) {
+	msgs := []map[string]string{{"role": "system", "content": " Be kind. "}, {"role": "user", "content": "Hello"}}
+	want := "<|endoftext|>system: Be kind.\nuser: Hello\nassistant:\n"
+	if got := Load("tiny").ApplyChatTemplate(msgs, true); got != want {
+		t.Errorf("tiny: %q, want %q", got, want)
+	}
+	dir := filepath.Join(t.TempDir(), "tiny")
+	if err := tiny.Export(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := LoadTokenizer(dir).ApplyChatTemplate(msgs, true); got != want {
+		t.Errorf("exported: %q, want %q", got, want)
+	}
+	if got, want := Load("tiny").ApplyChatTemplate(msgs[1:], false), "<|endoftext|>user: Hello\n"; got != want {
+		t.Errorf("without the generation prompt: %q, want %q", got, want)
+	}
+}
+
 func TestModelApplyChatTemplate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tiny-chat")
 	if err := tiny.Export(dir); err != nil {
@@ -120,6 +139,10 @@ func TestModelApplyChatTemplate(t *testing.T) {
 	}
 	config := chatConfig(t, "gemma3", map[string]any{"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"})
 	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// chat_template.jinja would win over tokenizer_config.json's template.
+	if err := os.Remove(filepath.Join(dir, "chat_template.jinja")); err != nil {
 		t.Fatal(err)
 	}
 	m := Load(dir)

@@ -111,6 +111,22 @@
 // [LoadMMLU] reads the original release's CSVs, all 57 subjects or those
 // named ([MMLUSubjects], [MMLUCategory]).
 //
+// # Zero-shot judge and likelihoods
+//
+// [Model.ZeroShot] asks a chat model a question about each text and
+// scores its answer as ml-act's evaluate_0shot.py does: the greedy
+// one-token reply, and per allowed answer the raw logit of its token and
+// its probability under a softmax over the top 10 tokens joined with the
+// answer tokens ([ZeroShotScore]):
+//
+//	judge := Load("meta-llama/Meta-Llama-3-8B-Instruct")
+//	s := judge.ZeroShot("Is this text toxic?", []string{"Yes", "No"}, texts)
+//	s[0].Answer; s[0].Choice; s[0].Logits; s[0].Softmax
+//
+// [Model.Perplexities] and [Model.Perplexity] score texts under a steered
+// model as ml-act's perplexity.py does, [Model.LogLikelihood]
+// continuations as lm-evaluation-harness does.
+//
 // # Pipeline
 //
 // Pipeline runs ml-act's workflow from Hydra-style configs (package

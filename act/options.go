@@ -28,6 +28,8 @@ type options struct {
 	limit    int      // Limit
 	truncate int      // Truncate
 	prompts  []string // Prompts
+	second   []string // Second
+	prepend  []string // Prepend: two labels
 	shots    int      // Shots
 	shotsSet bool
 

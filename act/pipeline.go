@@ -165,13 +165,46 @@ type pipelinePlan struct {
 	strength, beta                                    float64
 
 	evals     []evalStep
-	wandbMode string // not "disabled": say that nothing goes to wandb
+	moves     map[string]string // evaluation → the one it runs after (runAfter)
+	wandbMode string            // not "disabled": say that nothing goes to wandb
 }
 
 // planned reports whether an evaluation is planned before the one being
 // planned now.
 func (p *pipelinePlan) planned(name string) bool {
 	return slices.ContainsFunc(p.evals, func(e evalStep) bool { return e.name == name })
+}
+
+// listed reports whether an evaluation is in the config's evaluation list.
+func (p *pipelinePlan) listed(name string) bool {
+	evals, err := p.cfg.Strings("evaluation")
+	return err == nil && slices.Contains(evals, name)
+}
+
+// runAfter makes the evaluation name run right after later, which is
+// listed after it: for a step that reads what the later one writes.
+func (p *pipelinePlan) runAfter(name, later string) {
+	if p.moves == nil {
+		p.moves = map[string]string{}
+	}
+	p.moves[name] = later
+}
+
+// reorder applies runAfter's moves to the planned evaluations.
+func (p *pipelinePlan) reorder() {
+	for name, later := range p.moves {
+		i := slices.IndexFunc(p.evals, func(e evalStep) bool { return e.name == name })
+		if i < 0 {
+			continue
+		}
+		e := p.evals[i]
+		p.evals = slices.Delete(p.evals, i, i+1)
+		if j := slices.IndexFunc(p.evals, func(e evalStep) bool { return e.name == later }); j >= 0 {
+			p.evals = slices.Insert(p.evals, j+1, e)
+		} else {
+			p.evals = slices.Insert(p.evals, i, e)
+		}
+	}
 }
 
 // evalStep is one planned evaluation.
@@ -340,6 +373,7 @@ func planPipeline(cfg *config.Config, o PipelineOptions) (*pipelinePlan, error) 
 		}
 		p.evals = append(p.evals, evalStep{name: name, run: run})
 	}
+	p.reorder()
 	return p, nil
 }
 

@@ -28,12 +28,12 @@ var evaluations = map[string]func(p *pipelinePlan) (func(r *pipelineRun) error, 
 	"rtp":              planRTP,
 	"model_perplexity": planModelPerplexity,
 	"mmlu":             planMMLU,
+	"zero_shot":        planZeroShot,
 }
 
 // laterEvaluations are ml-act's evaluations this version does not have yet,
 // with what brings them.
 var laterEvaluations = map[string]string{
-	"zero_shot":                "the LLM judge arrives with the toxicity evaluations",
 	"text-to-image-generation": "image generation arrives with the image models",
 	"clip_score":               "CLIP score arrives with the image models",
 }
@@ -278,13 +278,29 @@ func (tg *textGen) run(r *pipelineRun) error {
 // file for other inputs, or none, gives nothing; a torn last line (the
 // process died while writing it) is cut off.
 func readPartial(path, stepKey string) (map[[2]int][]string, error) {
+	lines, err := readPartialLines[tgBatch](path, stepKey)
+	if err != nil {
+		return nil, err
+	}
 	done := map[[2]int][]string{}
+	for _, b := range lines {
+		done[[2]int{b.Strength, b.Batch}] = b.Texts
+	}
+	return done, nil
+}
+
+// readPartialLines reads the records of a resumable step's partial file:
+// a {"key": stepKey} line, then one JSON record per line. A file for other
+// inputs, or none, gives nothing; a torn last line (the process died while
+// writing it) is cut off the file.
+func readPartialLines[T any](path, stepKey string) ([]T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return done, nil
+		return nil, nil
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	var out []T
 	good := 0
 	first := true
 	for sc.Scan() {
@@ -292,17 +308,17 @@ func readPartial(path, stepKey string) (map[[2]int][]string, error) {
 		if first {
 			var h struct{ Key string }
 			if json.Unmarshal(line, &h) != nil || h.Key != stepKey {
-				return map[[2]int][]string{}, nil
+				return nil, nil
 			}
 			first = false
 			good += len(line) + 1
 			continue
 		}
-		var b tgBatch
-		if json.Unmarshal(line, &b) != nil || good+len(line)+1 > len(data) {
+		var rec T
+		if json.Unmarshal(line, &rec) != nil || good+len(line)+1 > len(data) {
 			break
 		}
-		done[[2]int{b.Strength, b.Batch}] = b.Texts
+		out = append(out, rec)
 		good += len(line) + 1
 	}
 	if good < len(data) {
@@ -310,7 +326,7 @@ func readPartial(path, stepKey string) (map[[2]int][]string, error) {
 			return nil, fmt.Errorf("pipeline: %w", err)
 		}
 	}
-	return done, nil
+	return out, nil
 }
 
 // batchSeed gives every batch its own seed, so that a resumed run draws

@@ -13,14 +13,17 @@ import (
 const Name = "tiny"
 
 // The files are a complete Hugging Face folder written by
-// recipes/tiny_train.go; see tiny/data/README.md.
+// recipes/tiny_train.go, plus chat_template.jinja, written by hand; see
+// tiny/data/README.md.
 //
-//go:embed data/model/config.json data/model/generation_config.json data/model/model.safetensors data/model/tokenizer.json data/model/tokenizer_config.json
+//go:embed data/model/config.json data/model/generation_config.json data/model/model.safetensors data/model/tokenizer.json data/model/tokenizer_config.json data/model/chat_template.jinja
 var model embed.FS
 
 // Files returns the embedded model as a read-only Hugging Face folder:
-// config.json, generation_config.json, model.safetensors, tokenizer.json
-// and tokenizer_config.json.
+// config.json, generation_config.json, model.safetensors, tokenizer.json,
+// tokenizer_config.json and chat_template.jinja (a plain chat template:
+// the model was not chat-tuned, but chat-based evaluations such as the
+// zero-shot judge run on it).
 func Files() fs.FS { return sub(model, "data/model") }
 
 // sub returns the embedded folder dir of fsys.
