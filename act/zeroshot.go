@@ -238,7 +238,7 @@ func (j *judge) score(ctx context.Context, convs [][]map[string]string) ([]ZeroS
 
 // scoreIDs scores encoded prompts in one forward pass.
 func (j *judge) scoreIDs(ctx context.Context, in [][]int) ([]ZeroShotScore, error) {
-	res, err := j.m.m.Forward(ctx, in, engine.ForwardOptions{})
+	res, err := j.m.m.Forward(ctx, in, engine.ForwardOptions{LastLogits: true})
 	if err != nil {
 		return nil, err
 	}

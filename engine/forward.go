@@ -23,6 +23,10 @@ type ForwardOptions struct {
 	// NoLogits skips the output head (capture-only passes). With nothing
 	// to capture either, Forward only validates its input.
 	NoLogits bool
+	// LastLogits returns the logits of each sequence's last token only
+	// (Output.Logits[i] has one row): what a next-token judge needs,
+	// without moving every position's vocabulary off the device.
+	LastLogits bool
 	// LeftPad pads sequences on the left instead of the right. Results are
 	// the same up to float rounding; it exists to test that.
 	LeftPad bool
@@ -71,6 +75,9 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 	r := &request{B: B, T: T, steering: opts.Steering, capture: capture}
 	if !opts.NoLogits {
 		r.logits = logitsAll
+		if opts.LastLogits {
+			r.logits, r.lastIdx = logitsLast, make([]int32, B)
+		}
 	}
 	starts := make([]int, len(batch)) // slot of each sequence's first token
 	r.tokens, r.positions = make([]int32, B*T), make([]int32, B*T)
@@ -80,10 +87,31 @@ func (m *Model) Forward(ctx context.Context, batch [][]int, opts ForwardOptions)
 			starts[i] = T - len(s)
 		}
 		m.fillRow(r, i, T, starts[i], s, opts.Steering)
+		if r.lastIdx != nil {
+			r.lastIdx[i] = int32(starts[i] + len(s) - 1)
+		}
 	}
 	res, err := m.run(r)
 	if err != nil {
 		return nil, err
+	}
+	if r.lastIdx != nil { // [B, 1, V]: one row per sequence
+		V := m.info.LogitsWidth()
+		flat := tensors.MustCopyFlatData[float32](res.logits)
+		lastOut := &Output{Logits: make([][][]float32, len(batch))}
+		for i := range batch {
+			lastOut.Logits[i] = [][]float32{flat[i*V : (i+1)*V : (i+1)*V]}
+		}
+		if len(capture) > 0 {
+			lens := make([]int, len(batch))
+			for i, seq := range batch {
+				lens[i] = len(seq)
+			}
+			res.logits = nil
+			o := m.output(res, T, starts, lens, pool, capture, nil)
+			lastOut.Captured, lastOut.Pooled = o.Captured, o.Pooled
+		}
+		return lastOut, nil
 	}
 	lens := make([]int, len(batch))
 	for i, seq := range batch {

@@ -87,3 +87,37 @@ func TestScoreTokens(t *testing.T) {
 		})
 	}
 }
+
+// LastLogits returns each sequence's last row of Forward's logits, left
+// or right padded, with captures unchanged.
+func TestForwardLastLogits(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(9, 10))
+	for name, m := range models(t) {
+		t.Run(name, func(t *testing.T) {
+			in := prompts(r, m.Info().VocabSize, 5, 11, 2)
+			pt := midPoint[name]
+			for _, left := range []bool{false, true} {
+				full, err := m.Forward(ctx, in, engine.ForwardOptions{Capture: []string{pt}, LeftPad: left})
+				if err != nil {
+					t.Fatal(err)
+				}
+				last, err := m.Forward(ctx, in, engine.ForwardOptions{LastLogits: true, LeftPad: left, Capture: []string{pt}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, s := range in {
+					if len(last.Logits[i]) != 1 {
+						t.Fatalf("seq %d: %d rows, want 1", i, len(last.Logits[i]))
+					}
+					if d := maxDiff(last.Logits[i], full.Logits[i][len(s)-1], false); d > 1e-5 {
+						t.Errorf("left=%v seq %d: last row differs by %g", left, i, d)
+					}
+					if d := maxDiff(last.Captured[pt][i], flat(full.Captured[pt][i]), false); d > 1e-5 {
+						t.Errorf("left=%v seq %d: capture differs by %g", left, i, d)
+					}
+				}
+			}
+		})
+	}
+}
