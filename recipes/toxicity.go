@@ -21,8 +21,8 @@
 // Flags (after the file name): -model (a model config: gemma-2-2b,
 // Meta-Llama-3-8B, gpt2, tiny), -methods, -seeds, -strength
 // method=λ,..., -rtp, -ppl, -mmlu-limit, -evals, -data-dir, -cache-dir,
-// -results-dir, -classifier, -judge, -ppl-model, -actadd-layer, -small,
-// -kit.
+// -results-dir, -classifier, -judge, -ppl-model, -actadd-layer,
+// -mmlu-dir, -small, -kit.
 // The README's "Toxicity mitigation" section says what a full run needs.
 package main
 
@@ -110,6 +110,7 @@ func main() {
 	judge := flag.String("judge", "meta-llama/Meta-Llama-3-8B-Instruct", "the chat model of the 0-shot judge")
 	pplModel := flag.String("ppl-model", "mistralai/Mistral-7B-v0.1", "the model of PPL-model")
 	actAdd := flag.String("actadd-layer", "", "the block output ActAdd adds at (default: the middle block)")
+	mmluDir := flag.String("mmlu-dir", "", "folder holding mmlu/{dev,test} (default: the data directory)")
 	small := flag.Bool("small", false, "CI size: model tiny, the synthetic kit (-kit), tiny judges, a few prompts")
 	kit := flag.String("kit", "testdata/toxicity", "the synthetic toxicity kit used by -small")
 	flag.Parse()
@@ -124,6 +125,8 @@ func main() {
 		*nRTP = 4
 		*nPPL = 4
 		*mmluLimit = 2
+		// act's MMLU test subjects (synthetic questions in Hendrycks' format)
+		*mmluDir = filepath.Join(*kit, "..", "..", "act", "testdata")
 	}
 	if *dataDir == "" {
 		fmt.Fprintln(os.Stderr, "toxicity: set -data-dir or DATA_DIR (the folder `actsh download rtp jigsaw wikipedia mmlu` fills), or run -small")
@@ -197,6 +200,12 @@ func main() {
 			if *small {
 				ov = append(ov, "rtp.rtp_data="+abs(filepath.Join(*kit, "prompted_gens_gpt2.jsonl")), "responses.batch_size=8",
 					"rtp.batch_size=4", "model_perplexity.batch_size=4")
+			}
+			if *mmluDir != "" {
+				ov = append(ov, "mmlu.data_dir="+abs(*mmluDir))
+			}
+			if *small {
+				ov = append(ov, "mmlu.tasks=[mmlu_abstract_algebra,mmlu_miscellaneous,mmlu_high_school_us_history,mmlu_us_foreign_policy]")
 			}
 			if *mmluLimit > 0 {
 				ov = append(ov, fmt.Sprintf("mmlu.limit=%d", *mmluLimit))
