@@ -104,6 +104,48 @@ func TestMainJob(t *testing.T) {
 	}
 }
 
+// TestToxicityRecipe runs recipes/toxicity.go at CI size (-small: the
+// embedded model, testdata/toxicity's synthetic kit and random-weight
+// judge, act's synthetic MMLU subjects) through the pipeline, every
+// method and evaluation, and checks its table; then a bad flag.
+func TestToxicityRecipe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs six pipelines")
+	}
+	res := t.TempDir()
+	out, stderr, code := runActsh(t, "", "run", "../recipes/toxicity.go", "-small", "-kit", "../testdata/toxicity", "-results-dir", res)
+	if code != 0 {
+		t.Fatalf("actsh run recipes/toxicity.go -small: exit %d: %s", code, stderr)
+	}
+	for _, row := range []string{"| Original | – |", "| ActAdd | 1 |", "| AurA | 1 |", "| ITI-c | 1 |", "| Mean-AcT | 1 |", "| Linear-AcT | 1 |"} {
+		i := strings.Index(out, row)
+		if i < 0 {
+			t.Fatalf("no row %q in:\n%s", row, out)
+		}
+		line := out[i : i+strings.Index(out[i:], "\n")]
+		// 5 measures, each ours and the paper's: every measure ran (no "–" in our cells).
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 12 {
+			t.Fatalf("row %q has %d cells, want 12", line, len(cells))
+		}
+		for k := 2; k < 12; k += 2 {
+			if cells[k] == "–" || cells[k] == "NaN" {
+				t.Errorf("row %q: measure %d missing", line, k/2)
+			}
+		}
+	}
+	for _, f := range []string{"linear_ot/seed42/evaluate_toxicity/rtp_summary.json", "linear_ot/seed42/evaluate_0shot/0shot_eval.csv",
+		"linear_ot/seed42/evaluate_perplexity/model_perplexity.csv", "linear_ot/seed42/evaluate_eleuther/mmlu.json", "linear_ot/seed42/transport.act.safetensors"} {
+		if _, err := os.Stat(filepath.Join(res, f)); err != nil {
+			t.Errorf("result %s: %v", f, err)
+		}
+	}
+	_, stderr, code = runActsh(t, "", "run", "../recipes/toxicity.go", "-small", "-kit", "../testdata/toxicity", "-results-dir", res, "-methods", "none,dexperts")
+	if code != 1 || !strings.Contains(stderr, `unknown method "dexperts"`) {
+		t.Errorf("unknown method: exit %d, stderr %q; want 1 and a line naming it", code, stderr)
+	}
+}
+
 // TestExitCodes checks the exit status and the one-line error of actsh for
 // scripts that succeed, fail and panic, and for usage errors.
 func TestExitCodes(t *testing.T) {
