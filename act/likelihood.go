@@ -2,6 +2,7 @@ package act
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 
@@ -158,31 +159,101 @@ func (m *Model) LogLikelihood(ctx string, conts []string, t *Transport, lambda f
 		fail("%s: no continuations", call)
 	}
 	st := m.steeringAt(call, t, lambda, o.position)
-	seqs := make([][]int, len(conts))
-	nCont := make([]int, len(conts))
-	for i, c := range conts {
-		ctxIDs, contIDs := m.encodePair(call, ctx, c)
-		if len(contIDs) == 0 {
-			fail("%s: continuation %d (%q) has no tokens of its own after context %q", call, i, clip(c), clip(ctx))
-		}
-		seq := append(ctxIDs, contIDs...)
-		if mp := m.m.Info().MaxPositions; mp > 0 && len(seq) > mp+1 {
-			seq = seq[len(seq)-mp-1:] // the harness's [-(max_length+1):]
-		}
-		if len(contIDs) >= len(seq) {
-			fail("%s: continuation %d has %d tokens, more than the model's context", call, i, len(contIDs))
-		}
-		seqs[i], nCont[i] = seq, len(contIDs)
-	}
-	lps, err := m.tokenLogProbs(o.context(), seqs, st, o.batch)
+	out, err := m.logLikelihoods(o.context(), call, []llRequest{{ctx, conts}}, st, o.batch)
 	must(err)
-	out := make([]float64, len(conts))
-	for i, lp := range lps {
-		for _, v := range lp[len(lp)-nCont[i]:] {
-			out[i] += v
+	return out[0]
+}
+
+// llRequest is one context and its continuations.
+type llRequest struct {
+	ctx   string
+	conts []string
+}
+
+// logLikelihoods is LogLikelihood for many contexts at once, batched
+// across them. A continuation of one token is scored from the pass over
+// its context alone (the harness's input is context+continuation without
+// its last token, i.e. the context): continuations that share a context
+// share one pass, and only that pass's last logits come back, as the
+// harness does for one-token choices. Longer continuations are scored on
+// the device over their whole sequence. It panics with the call's name
+// on a continuation without tokens.
+func (m *Model) logLikelihoods(ctx context.Context, call string, reqs []llRequest, st *engine.Steering, batch int) ([][]float64, error) {
+	if batch <= 0 {
+		batch = 8
+	}
+	out := make([][]float64, len(reqs))
+	type ref struct{ req, cont, id int }
+	groups := map[string][]ref{} // one-token continuations by their input
+	var inputs [][]int           // the groups' inputs, in first-seen order
+	var multi [][]int            // longer continuations: whole sequences
+	var multiRef []ref
+	var multiN []int
+	for r, q := range reqs {
+		out[r] = make([]float64, len(q.conts))
+		for i, c := range q.conts {
+			ctxIDs, contIDs := m.encodePair(call, q.ctx, c)
+			if len(contIDs) == 0 {
+				fail("%s: continuation %d (%q) has no tokens of its own after context %q", call, i, clip(c), clip(q.ctx))
+			}
+			seq := append(ctxIDs, contIDs...)
+			if mp := m.m.Info().MaxPositions; mp > 0 && len(seq) > mp+1 {
+				seq = seq[len(seq)-mp-1:] // the harness's [-(max_length+1):]
+			}
+			if len(contIDs) >= len(seq) {
+				fail("%s: continuation %d has %d tokens, more than the model's context", call, i, len(contIDs))
+			}
+			if len(contIDs) > 1 {
+				multi, multiRef, multiN = append(multi, seq), append(multiRef, ref{r, i, 0}), append(multiN, len(contIDs))
+				continue
+			}
+			in := seq[:len(seq)-1]
+			k := fmt.Sprint(in)
+			if _, ok := groups[k]; !ok {
+				inputs = append(inputs, in)
+			}
+			groups[k] = append(groups[k], ref{r, i, seq[len(seq)-1]})
 		}
 	}
-	return out
+	for lo := 0; lo < len(inputs); lo += batch {
+		part := inputs[lo:min(lo+batch, len(inputs))]
+		res, err := m.m.Forward(ctx, part, engine.ForwardOptions{Steering: st, LastLogits: true})
+		if err != nil {
+			return nil, err
+		}
+		for j, in := range part {
+			row := res.Logits[j][0]
+			lse := logSumExp(row)
+			for _, g := range groups[fmt.Sprint(in)] {
+				out[g.req][g.cont] = float64(row[g.id]) - lse
+			}
+		}
+	}
+	if len(multi) > 0 {
+		lps, err := m.tokenLogProbs(ctx, multi, st, batch)
+		if err != nil {
+			return nil, err
+		}
+		for i, lp := range lps {
+			for _, v := range lp[len(lp)-multiN[i]:] {
+				out[multiRef[i].req][multiRef[i].cont] += v
+			}
+		}
+	}
+	return out, nil
+}
+
+// logSumExp is log Σ exp(row) in float64.
+func logSumExp(row []float32) float64 {
+	mx := math.Inf(-1)
+	for _, v := range row {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - mx)
+	}
+	return mx + math.Log(s)
 }
 
 // encodePair splits context and continuation into token ids as

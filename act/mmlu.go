@@ -498,11 +498,17 @@ type mmluRun struct {
 	after    func(subject string, items []MMLUItem) error
 }
 
+// mmluChunk is how many questions go to logLikelihoods at once (between
+// checks for cancellation and progress updates).
+const mmluChunk = 32
+
 // mmlu scores every subject of data and aggregates. LogLikelihood's
 // panics propagate (callers catch them).
 func (m *Model) mmlu(data *MMLUData, t *Transport, run mmluRun) (*MMLUResult, error) {
 	res := &MMLUResult{Shots: run.shots, Limit: run.limit, Strength: run.strength}
-	ctx := collect(run.opts).context()
+	o := collect(run.opts)
+	ctx := o.context()
+	st := m.steeringAt("MMLU", t, run.strength, o.position)
 	for _, s := range data.Subjects {
 		n := mmluTake(len(s.Test), run.limit, run.frac)
 		items, ok := run.done[s.Name]
@@ -510,20 +516,34 @@ func (m *Model) mmlu(data *MMLUData, t *Transport, run mmluRun) (*MMLUResult, er
 			run.bar.Add(n)
 		} else {
 			items = make([]MMLUItem, n)
-			for i := range items {
+			// Questions go through the model together, mmluChunk at a
+			// time (each a pass over its prompt: the choices are one
+			// token each).
+			for lo := 0; lo < n; lo += mmluChunk {
 				if err := ctx.Err(); err != nil {
 					return nil, fmt.Errorf("MMLU interrupted at %s: %w", s.Name, err)
 				}
-				prompt, conts := s.Prompt(i, run.shots)
-				ll := m.LogLikelihood(prompt, conts, t, run.strength, run.opts...)
-				it := MMLUItem{Subject: s.Name, Index: i, Answer: s.Test[i].Answer, LogLik: [4]float64(ll)}
-				for j, v := range ll {
-					if v > ll[it.Pred] {
-						it.Pred = j
-					}
+				hi := min(lo+mmluChunk, n)
+				reqs := make([]llRequest, hi-lo)
+				for i := lo; i < hi; i++ {
+					prompt, conts := s.Prompt(i, run.shots)
+					reqs[i-lo] = llRequest{prompt, conts}
 				}
-				items[i] = it
-				run.bar.Add(1)
+				lls, err := m.logLikelihoods(ctx, "MMLU", reqs, st, o.batch)
+				if err != nil {
+					return nil, fmt.Errorf("MMLU %s: %w", s.Name, err)
+				}
+				for i := lo; i < hi; i++ {
+					ll := lls[i-lo]
+					it := MMLUItem{Subject: s.Name, Index: i, Answer: s.Test[i].Answer, LogLik: [4]float64(ll)}
+					for j, v := range ll {
+						if v > ll[it.Pred] {
+							it.Pred = j
+						}
+					}
+					items[i] = it
+				}
+				run.bar.Add(hi - lo)
 			}
 			if run.after != nil {
 				if err := run.after(s.Name, items); err != nil {
