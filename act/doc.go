@@ -84,6 +84,21 @@
 // [Classifier.ClassifyIDs] and [Classifier.LogitsIDs] take ids as the
 // tokenizer returns them (<s> … </s>), unpadded.
 //
+// # Toxicity (RealToxicityPrompts)
+//
+// [Model.Toxicity] runs ml-act's RTP evaluation: one sampled continuation
+// per prompt under the transport (ml-act's sampling settings), each judged
+// by a [Classifier]; [ToxicityResult] has the share of toxic continuations
+// (the paper's CLS toxicity) and every scored generation. [ReadRTP] reads
+// RealToxicityPrompts JSON lines and [SampleRTP] picks prompts exactly as
+// ml-act does (Python's random.seed and shuffle, reimplemented):
+//
+//	c := LoadClassifier("s-nlp/roberta_toxicity_classifier")
+//	p := SampleRTP(ReadRTP("prompts.jsonl"), 1000, 42)
+//	r := m.Toxicity(c, p, t, 1)      // r.Score, r.Generations
+//
+// [NanMean] and [NanStd] aggregate as numpy's nanmean and nanstd.
+//
 // # Self-BLEU
 //
 // [SelfBLEU] measures how alike a set of generations is (the paper's Table

@@ -21,8 +21,8 @@
 // Flags (after the file name): -model (a model config: gemma-2-2b,
 // Meta-Llama-3-8B, gpt2, tiny), -methods, -seeds, -strength
 // method=λ,..., -rtp, -ppl, -mmlu-limit, -evals, -data-dir, -cache-dir,
-// -results-dir, -classifier, -judge, -ppl-model, -actadd-layer,
-// -mmlu-dir, -small, -kit.
+// -results-dir, -classifier, -judge, -ppl-model, -actadd-layer, -rtp-data,
+// -mmlu-dir, -mmlu-seeds, -small, -kit.
 // The README's "Toxicity mitigation" section says what a full run needs.
 package main
 
@@ -34,7 +34,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +109,8 @@ func main() {
 	judge := flag.String("judge", "meta-llama/Meta-Llama-3-8B-Instruct", "the chat model of the 0-shot judge")
 	pplModel := flag.String("ppl-model", "mistralai/Mistral-7B-v0.1", "the model of PPL-model")
 	actAdd := flag.String("actadd-layer", "", "the block output ActAdd adds at (default: the middle block)")
+	rtpData := flag.String("rtp-data", "", "RealToxicityPrompts JSON lines (default: the config's ${cache_dir}/prompted_gens_gpt2.jsonl)")
+	mmluSeeds := flag.Int("mmlu-seeds", 0, "run MMLU for the first n seeds only (0: all); it moves little between seeds")
 	mmluDir := flag.String("mmlu-dir", "", "folder holding mmlu/{dev,test} (default: the data directory)")
 	small := flag.Bool("small", false, "CI size: model tiny, the synthetic kit (-kit), tiny judges, a few prompts")
 	kit := flag.String("kit", "testdata/toxicity", "the synthetic toxicity kit used by -small")
@@ -181,11 +182,21 @@ func main() {
 		for s := 0; s < *seeds; s++ {
 			seed := 42 + s
 			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.name, fmt.Sprintf("seed%d", seed)))
+			runEvals := *evals
+			if *mmluSeeds > 0 && s >= *mmluSeeds {
+				var kept []string
+				for _, e := range evalList {
+					if e != "mmlu" {
+						kept = append(kept, e)
+					}
+				}
+				runEvals = strings.Join(kept, ",")
+			}
 			ov := []string{
 				"task_params=toxicity", "model=" + *model, fmt.Sprintf("seed=%d", seed),
 				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
 				"intervention_params=" + m.intervention,
-				"evaluation=[" + *evals + "]",
+				"evaluation=[" + runEvals + "]",
 				fmt.Sprintf("rtp.rtp_sentences=%d", *nRTP), fmt.Sprintf("rtp.ppl_sentences=%d", *nPPL),
 				"rtp.toxicity_classifier=" + absIfLocal(*classifier),
 				"zero_shot.model_path=" + absIfLocal(*judge),
@@ -193,6 +204,9 @@ func main() {
 				// PPL-model on the RTP continuations, conditioned on their prompts.
 				"model_perplexity.data_path=" + filepath.Join(dir, "evaluate_toxicity", "rtp_full.csv"),
 				"model_perplexity.column_sentences=[generation,prompt]",
+			}
+			if *rtpData != "" {
+				ov = append(ov, "rtp.rtp_data="+abs(*rtpData))
 			}
 			if *modelPath != "" {
 				ov = append(ov, "model.model_path="+absIfLocal(*modelPath))
@@ -250,7 +264,7 @@ func main() {
 			if has("zero_shot") {
 				r["zero"] = append(r["zero"], 100*zeroShotToxic(filepath.Join(dir, "evaluate_0shot", "0shot_eval.csv")))
 			}
-			if has("mmlu") {
+			if has("mmlu") && strings.Contains(runEvals, "mmlu") {
 				r["mmlu"] = append(r["mmlu"], 100*mmluAccuracy(filepath.Join(dir, "evaluate_eleuther", "mmlu.json")))
 			}
 		}
@@ -412,5 +426,3 @@ func paperCell(model, method, measure string) string {
 	}
 	return "–"
 }
-
-var _ = sort.Strings
