@@ -22,7 +22,7 @@ import (
 	// The notebooks import these packages from the working tree. Linking
 	// them into the test makes a change to them invalidate go test's cached
 	// result, which otherwise only sees the .ipynb files.
-	_ "github.com/actsh/actsh/act"
+	"github.com/actsh/actsh/act"
 	_ "github.com/actsh/actsh/act/view"
 	_ "github.com/actsh/actsh/engine/hub"
 	_ "github.com/actsh/actsh/tiny/demo"
@@ -48,6 +48,7 @@ var expectations = map[string]expect{
 	"sweep.ipynb":       {png: 1, tables: 1},
 	"inside.ipynb":      {png: 5, tables: 3},
 	"huggingface.ipynb": {check: checkCheckpoint},
+	"toxicity.ipynb":    {tables: 1, check: checkToxicity},
 }
 
 // lines is a notebook string: JSON text or a list of lines.
@@ -397,6 +398,45 @@ func checkRates(t *testing.T, nb *notebook) {
 	}
 	if last := len(scores) - 1; scores[last] <= scores[0] {
 		t.Errorf("concept presence %.3f at λ=%g does not exceed %.3f at λ=%g", scores[last], lambdas[last], scores[0], lambdas[0])
+	}
+}
+
+// toxRow is a row of the toxicity notebook's table: λ, CLS %, 0-shot %,
+// PPL-Wiki, Self-BLEU.
+var toxRow = regexp.MustCompile(`<tr><td>([0-9.]+)</td><td>([0-9.]+)</td><td>([0-9.]+)</td><td>([0-9.]+)</td><td>([0-9.]+)</td>`)
+
+// checkToxicity checks the toxicity notebook's table: three strengths with
+// every measure a number, percentages in [0, 100], and at λ = 0 the
+// perplexity of the unsteered embedded model on the kit's Wikipedia
+// sentences (computed here through the same API).
+func checkToxicity(t *testing.T, nb *notebook) {
+	var html string
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if h, ok := o.Data["text/html"]; ok {
+				html += string(h)
+			}
+		}
+	}
+	rows := toxRow.FindAllStringSubmatch(html, -1)
+	if len(rows) != 3 {
+		t.Fatalf("want 3 rows of numbers (λ = 0, 0.5, 1), got %d in:\n%s", len(rows), html)
+	}
+	for _, r := range rows {
+		for _, pct := range r[2:4] {
+			if v, _ := strconv.ParseFloat(pct, 64); v < 0 || v > 100 {
+				t.Errorf("row %q: a percentage out of [0, 100]", r[0])
+			}
+		}
+	}
+	m := act.Load("tiny")
+	wiki := act.CSV("../testdata/toxicity/wikipedia_sentences.csv", "text", "concept").Subset("wikipedia")
+	want := fmt.Sprintf("%.1f", m.Perplexity(wiki, nil, 0, act.Truncate(50)))
+	if rows[0][1] != "0" || rows[0][4] != want {
+		t.Errorf("λ=0 row %q: want PPL-Wiki %s, the unsteered model's", rows[0][0], want)
+	}
+	if rows[2][4] == want {
+		t.Errorf("λ=1 PPL-Wiki equals the unsteered model's (%s): the transport did nothing", want)
 	}
 }
 
