@@ -261,7 +261,7 @@ func logSumExp(row []float32) float64 {
 func (m *Model) encodePair(call, ctx, cont string) (ctxIDs, contIDs []int) {
 	tok := m.tokenizer(call)
 	bos := strings.HasPrefix(m.m.Info().Family, "gemma")
-	if n := len(ctx) - len(strings.TrimRight(ctx, " \t\n\r\v\f")); n > 0 {
+	if n := len(ctx) - len(strings.TrimRightFunc(ctx, pyIsSpace)); n > 0 {
 		cont, ctx = ctx[len(ctx)-n:]+cont, ctx[:len(ctx)-n]
 	}
 	if ctx == "" {
