@@ -1,7 +1,6 @@
 package act
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -16,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/actsh/actsh/act/config"
-	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/progress"
 )
 
@@ -170,35 +168,15 @@ func (tg *textGen) run(r *pipelineRun) error {
 	stepKey := key("text-generation/1", r.modelPath, r.tHash, tg.batches, tg.newLen, tg.strengths, tg.seed,
 		tgTemperature, tgTopP, tgRepetitionPenalty, r.position)
 	marker := filepath.Join(tg.dir, ".text_generation.key")
-	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
-		if _, err := os.Stat(csvPath); err == nil {
-			r.logf("text-generation: %s exists for the same inputs, skipped", rel)
-			r.res.Skipped = append(r.res.Skipped, "text-generation")
-			r.addFile(rel)
-			return nil
-		}
+	if r.skipIfDone("text-generation", marker, stepKey, rel) {
+		return nil
 	}
-	if err := os.MkdirAll(tg.dir, 0o755); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	partial := csvPath + ".partial"
-	done, err := readPartial(partial, stepKey)
+	recs, log, err := openStepLog[tgBatch](csvPath+".partial", stepKey)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	defer f.Close()
-	if len(done) == 0 {
-		if err := f.Truncate(0); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-		if _, err := fmt.Fprintf(f, "%s\n", mustJSON(map[string]string{"key": stepKey})); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-	}
+	defer log.close()
+	done := batchTexts(recs)
 	total := 0
 	for _, b := range tg.batches {
 		total += len(b)
@@ -232,12 +210,8 @@ func (tg *textGen) run(r *pipelineRun) error {
 				// ml-act keeps generated_text.replace(prompt, "").
 				texts[i] = strings.ReplaceAll(prompts[i]+t, prompts[i], "")
 			}
-			line := mustJSON(tgBatch{Strength: si, Batch: bi, Texts: texts})
-			if _, err := fmt.Fprintf(f, "%s\n", line); err != nil {
-				return fmt.Errorf("pipeline: %w", err)
-			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("pipeline: %w", err)
+			if err := log.add(tgBatch{Strength: si, Batch: bi, Texts: texts}); err != nil {
+				return err
 			}
 			done[id] = texts
 			bar.Add(len(prompts))
@@ -265,68 +239,21 @@ func (tg *textGen) run(r *pipelineRun) error {
 	if err := r.writeResult(rel, buf.Bytes()); err != nil {
 		return err
 	}
-	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	if err := log.finish(marker, stepKey); err != nil {
+		return err
 	}
-	f.Close()
-	os.Remove(partial)
 	r.logf("text-generation: %d sentences at %d strengths in %s", row, len(tg.strengths), rel)
 	return nil
 }
 
-// readPartial reads the finished batches of an interrupted generation. A
-// file for other inputs, or none, gives nothing; a torn last line (the
-// process died while writing it) is cut off.
-func readPartial(path, stepKey string) (map[[2]int][]string, error) {
-	lines, err := readPartialLines[tgBatch](path, stepKey)
-	if err != nil {
-		return nil, err
-	}
+// batchTexts indexes the finished batches of an interrupted generation
+// by (strength, batch).
+func batchTexts(recs []tgBatch) map[[2]int][]string {
 	done := map[[2]int][]string{}
-	for _, b := range lines {
+	for _, b := range recs {
 		done[[2]int{b.Strength, b.Batch}] = b.Texts
 	}
-	return done, nil
-}
-
-// readPartialLines reads the records of a resumable step's partial file:
-// a {"key": stepKey} line, then one JSON record per line. A file for other
-// inputs, or none, gives nothing; a torn last line (the process died while
-// writing it) is cut off the file.
-func readPartialLines[T any](path, stepKey string) ([]T, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	var out []T
-	good := 0
-	first := true
-	for sc.Scan() {
-		line := sc.Bytes()
-		if first {
-			var h struct{ Key string }
-			if json.Unmarshal(line, &h) != nil || h.Key != stepKey {
-				return nil, nil
-			}
-			first = false
-			good += len(line) + 1
-			continue
-		}
-		var rec T
-		if json.Unmarshal(line, &rec) != nil || good+len(line)+1 > len(data) {
-			break
-		}
-		out = append(out, rec)
-		good += len(line) + 1
-	}
-	if good < len(data) {
-		if err := os.Truncate(path, int64(good)); err != nil {
-			return nil, fmt.Errorf("pipeline: %w", err)
-		}
-	}
-	return out, nil
+	return done
 }
 
 // batchSeed gives every batch its own seed, so that a resumed run draws

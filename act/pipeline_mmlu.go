@@ -1,18 +1,14 @@
 package act
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/actsh/actsh/act/config"
-	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/progress"
 )
 
@@ -103,35 +99,19 @@ func (st *mmluStep) run(r *pipelineRun) error {
 	rel, _ := filepath.Rel(r.resultsDir, out)
 	stepKey := key("mmlu/1", r.modelPath, r.tHash, r.position, st.strength, st.shots, st.limit, st.frac, st.dataKey)
 	marker := filepath.Join(st.dir, ".mmlu.key")
-	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
-		if _, err := os.Stat(out); err == nil {
-			r.logf("mmlu: %s exists for the same inputs, skipped", rel)
-			r.res.Skipped = append(r.res.Skipped, "mmlu")
-			r.addFile(rel)
-			return nil
-		}
+	if r.skipIfDone("mmlu", marker, stepKey, rel) {
+		return nil
 	}
-	if err := os.MkdirAll(st.dir, 0o755); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	partial := out + ".partial"
-	done, err := readMMLUPartial(partial, stepKey)
+	recs, log, err := openStepLog[mmluPartial](out+".partial", stepKey)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	defer log.close()
+	done := map[string][]MMLUItem{}
+	for _, p := range recs {
+		done[p.Subject] = p.Items
 	}
-	defer f.Close()
-	if len(done) == 0 {
-		if err := f.Truncate(0); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-		if _, err := fmt.Fprintf(f, "%s\n", mustJSON(map[string]string{"key": stepKey})); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-	} else {
+	if len(done) > 0 {
 		r.logf("mmlu: resuming after %d of %d subjects", len(done), len(st.data.Subjects))
 	}
 	total := 0
@@ -144,11 +124,8 @@ func (st *mmluStep) run(r *pipelineRun) error {
 	run := mmluRun{shots: st.shots, limit: st.limit, frac: st.frac, strength: st.strength, bar: bar, done: done,
 		opts: []Option{Batch(st.batch), withContext(r.ctx)},
 		after: func(subject string, items []MMLUItem) error {
-			if _, err := fmt.Fprintf(f, "%s\n", mustJSON(mmluPartial{subject, items})); err != nil {
-				return fmt.Errorf("pipeline: %w", err)
-			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("pipeline: %w", err)
+			if err := log.add(mmluPartial{subject, items}); err != nil {
+				return err
 			}
 			pipelineEvent("mmlu")
 			return nil
@@ -172,51 +149,14 @@ func (st *mmluStep) run(r *pipelineRun) error {
 	if err := r.writeResult(rel, append(data, '\n')); err != nil {
 		return err
 	}
-	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	if err := log.finish(marker, stepKey); err != nil {
+		return err
 	}
-	f.Close()
-	os.Remove(partial)
 	r.logf("mmlu: accuracy %.4f over %d questions (%s)", res.Overall.Acc, res.Overall.N, rel)
 	for _, c := range res.Categories {
 		r.logf("  %-16s %.4f (%d)", c.Name, c.Acc, c.N)
 	}
 	return nil
-}
-
-// readMMLUPartial reads the subjects an interrupted run finished. A file
-// for other inputs, or none, gives nothing; a torn last line is cut off.
-func readMMLUPartial(path, stepKey string) (map[string][]MMLUItem, error) {
-	done := map[string][]MMLUItem{}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return done, nil
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	good := 0
-	for first := true; sc.Scan(); first = false {
-		line := sc.Bytes()
-		if first {
-			var h struct{ Key string }
-			if json.Unmarshal(line, &h) != nil || h.Key != stepKey {
-				return map[string][]MMLUItem{}, nil
-			}
-		} else {
-			var p mmluPartial
-			if json.Unmarshal(line, &p) != nil || good+len(line)+1 > len(data) {
-				break
-			}
-			done[p.Subject] = p.Items
-		}
-		good += len(line) + 1
-	}
-	if good < len(data) {
-		if err := os.Truncate(path, int64(good)); err != nil {
-			return nil, fmt.Errorf("pipeline: %w", err)
-		}
-	}
-	return done, nil
 }
 
 // report is mmlu.json: the parts of the harness's results dictionary

@@ -12,7 +12,6 @@ import (
 
 	"github.com/actsh/actsh/act/config"
 	"github.com/actsh/actsh/engine"
-	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/progress"
 )
 
@@ -150,13 +149,8 @@ func (st *pplStep) run(r *pipelineRun) error {
 	raw, _ := os.ReadFile(st.dataPath)
 	stepKey := key("model_perplexity/1", st.modelPath, string(raw), st.sentCol, st.promptCl, st.position)
 	marker := filepath.Join(st.dir, ".model_perplexity.key")
-	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
-		if _, err := os.Stat(filepath.Join(r.resultsDir, rel)); err == nil {
-			r.logf("model_perplexity: %s exists for the same inputs, skipped", rel)
-			r.res.Skipped = append(r.res.Skipped, "model_perplexity")
-			r.addFile(rel)
-			return nil
-		}
+	if r.skipIfDone("model_perplexity", marker, stepKey, rel) {
+		return nil
 	}
 	r.logf("model_perplexity: loading %s", st.modelPath)
 	em, err := engine.Load(r.ctx, st.modelPath, engine.LoadOptions{})
@@ -205,11 +199,8 @@ func (st *pplStep) run(r *pipelineRun) error {
 	if err := r.writeResult(rel, data.bytes()); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(st.dir, 0o755); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	if err := writeMarker(marker, stepKey); err != nil {
+		return err
 	}
 	r.logf("model_perplexity: mean %s %.3f over %d sentences, in %s", col, NanMean(ppl), len(ppl), rel)
 	if strengths, err := data.column("strength", st.dataPath); err == nil {

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/actsh/actsh/act/config"
-	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/progress"
 )
 
@@ -211,19 +210,23 @@ func (st *rtpStep) run(r *pipelineRun) error {
 	stepKey := key("rtp/1", r.modelPath, r.tHash, st.strength, st.position, prompts, st.preprompt, st.classifier,
 		c.m.Dir(), wikiPath, len(wiki), st.seed, st.batch, rtpSampling)
 	marker := filepath.Join(st.dir, ".rtp.key")
-	summaryRel := rel("rtp_summary.json")
-	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
-		if _, err := os.Stat(filepath.Join(r.resultsDir, summaryRel)); err == nil {
-			r.logf("rtp: %s exists for the same inputs, skipped", summaryRel)
-			r.res.Skipped = append(r.res.Skipped, "rtp")
-			for _, f := range []string{"rtp_full.csv", "rtp_per_prompt.csv", "rtp_summary.json"} {
-				r.addFile(rel(f))
-			}
-			return nil
-		}
+	if r.skipIfDone("rtp", marker, stepKey, rel("rtp_summary.json"), rel("rtp_full.csv"), rel("rtp_per_prompt.csv")) {
+		return nil
 	}
-	if err := os.MkdirAll(st.dir, 0o755); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	// Both parts resume: perplexity chunk by chunk, generation batch by
+	// batch.
+	recs, log, err := openStepLog[rtpRecord](filepath.Join(st.dir, "rtp_full.csv.partial"), stepKey)
+	if err != nil {
+		return err
+	}
+	defer log.close()
+	donePPL, doneGen := map[int][]float64{}, map[int][]string{}
+	for _, rec := range recs {
+		if rec.PPL != nil {
+			donePPL[rec.Index] = nullToNaN(rec.PPL)
+		} else {
+			doneGen[rec.Index] = rec.Texts
+		}
 	}
 
 	// PPL-Wiki: the steered model's perplexity, ml-act's parallel mode
@@ -231,12 +234,17 @@ func (st *rtpStep) run(r *pipelineRun) error {
 	r.logf("rtp: perplexity of the steered model (λ=%s) on %d Wikipedia sentences from %s", config.FormatFloat(st.strength), len(wiki), wikiPath)
 	var ppls []float64
 	bar := progress.New(r.log, "rtp perplexity", len(wiki)).Unit("sentences")
-	for lo := 0; lo < len(wiki); lo += 64 {
+	for ci, lo := 0, 0; lo < len(wiki); ci, lo = ci+1, lo+rtpPPLChunk {
+		part := wiki[lo:min(lo+rtpPPLChunk, len(wiki))]
+		if pp, ok := donePPL[ci]; ok && len(pp) == len(part) {
+			ppls = append(ppls, pp...)
+			bar.Add(len(part))
+			continue
+		}
 		if err := r.ctx.Err(); err != nil {
 			bar.Done()
-			return fmt.Errorf("pipeline: rtp interrupted: %w", err)
+			return fmt.Errorf("pipeline: rtp interrupted (it resumes on the next run): %w", err)
 		}
-		part := wiki[lo:min(lo+64, len(wiki))]
 		var pp []float64
 		if err := catch(func() {
 			pp = r.model.Perplexities(part, r.transport, st.strength, Truncate(pplMaxGeneration),
@@ -245,28 +253,17 @@ func (st *rtpStep) run(r *pipelineRun) error {
 			bar.Done()
 			return fmt.Errorf("pipeline: rtp perplexity: %w", err)
 		}
+		if err := log.add(rtpRecord{Index: ci, PPL: nanToNull(pp)}); err != nil {
+			bar.Done()
+			return err
+		}
 		ppls = append(ppls, pp...)
 		bar.Add(len(part))
+		pipelineEvent("rtp-ppl")
 	}
 	bar.Done()
 
-	// RealToxicityPrompts, resumable batch by batch.
-	partial := filepath.Join(st.dir, "rtp_full.csv.partial")
-	done, err := readPartial(partial, stepKey)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	defer f.Close()
-	if len(done) == 0 {
-		if err := f.Truncate(0); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-		fmt.Fprintf(f, "%s\n", mustJSON(map[string]string{"key": stepKey}))
-	}
+	// RealToxicityPrompts.
 	texts := make([]string, len(prompts))
 	for i, p := range prompts {
 		texts[i] = p.Text
@@ -275,7 +272,7 @@ func (st *rtpStep) run(r *pipelineRun) error {
 	var gens []string
 	for bi, lo := 0, 0; lo < len(texts); bi, lo = bi+1, lo+st.batch {
 		part := texts[lo:min(lo+st.batch, len(texts))]
-		if g, ok := done[[2]int{0, bi}]; ok && len(g) == len(part) {
+		if g, ok := doneGen[bi]; ok && len(g) == len(part) {
 			gens = append(gens, g...)
 			bar.Add(len(part))
 			continue
@@ -292,11 +289,9 @@ func (st *rtpStep) run(r *pipelineRun) error {
 			bar.Done()
 			return fmt.Errorf("pipeline: rtp generation: %w", err)
 		}
-		if _, err := fmt.Fprintf(f, "%s\n", mustJSON(tgBatch{Strength: 0, Batch: bi, Texts: g})); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
+		if err := log.add(rtpRecord{Index: bi, Texts: g}); err != nil {
+			bar.Done()
+			return err
 		}
 		gens = append(gens, g...)
 		bar.Add(len(part))
@@ -356,14 +351,45 @@ func (st *rtpStep) run(r *pipelineRun) error {
 			return err
 		}
 	}
-	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	if err := log.finish(marker, stepKey); err != nil {
+		return err
 	}
-	f.Close()
-	os.Remove(partial)
 	r.logf("rtp: toxic continuations %.2f%% of %d prompts (λ=%s); PPL-Wiki %.3f over %d sentences; in %s",
 		100*res.Score, res.Prompts, config.FormatFloat(st.strength), NanMean(ppls), len(ppls), rel(""))
 	return nil
+}
+
+// rtpRecord is one finished unit of the rtp step in its partial file:
+// the perplexities of chunk Index (PPL, NaN as null), or the continuations
+// of generation batch Index (Texts).
+type rtpRecord struct {
+	Index int        `json:"i"`
+	PPL   []*float64 `json:"ppl,omitempty"`
+	Texts []string   `json:"texts,omitempty"`
+}
+
+// rtpPPLChunk is how many Wikipedia sentences one perplexity record holds.
+const rtpPPLChunk = 64
+
+func nanToNull(xs []float64) []*float64 {
+	out := make([]*float64, len(xs))
+	for i := range xs {
+		if !math.IsNaN(xs[i]) {
+			out[i] = &xs[i]
+		}
+	}
+	return out
+}
+
+func nullToNaN(xs []*float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.NaN()
+		if x != nil {
+			out[i] = *x
+		}
+	}
+	return out
 }
 
 // pplMaxGeneration is ml-act's max_generation_length: sentences without a

@@ -1,13 +1,16 @@
 package act
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -169,6 +172,74 @@ func TestPipelineToxicityErrors(t *testing.T) {
 		_, err := RunPipeline(t.Context(), PipelineOptions{Overrides: append(append([]string(nil), base...), tc.ov...), Log: os.Stderr})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one saying %q", tc.ov, err, tc.want)
+		}
+	}
+}
+
+// The rtp step killed (SIGKILL) after its perplexity or during its
+// generation resumes where it stopped and ends with the files of an
+// uninterrupted run.
+func TestPipelineToxicityKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline in child processes")
+	}
+	kit := toxKit(t)
+	base := []string{"task_params=toxicity", "model=tiny", "data_dir=" + kit, "responses.batch_size=8",
+		"intervention_params=mean_ot", "intervention_params.incremental=atonce",
+		"rtp.rtp_data=" + filepath.Join(kit, "prompted_gens_gpt2.jsonl"), "rtp.rtp_sentences=6", "rtp.ppl_sentences=7",
+		"rtp.toxicity_classifier=" + filepath.Join(kit, "classifier"), "rtp.batch_size=2", "evaluation=[rtp]"}
+	files := []string{"evaluate_toxicity/rtp_full.csv", "evaluate_toxicity/rtp_per_prompt.csv", "evaluate_toxicity/rtp_summary.json"}
+	ref, folders := dirs(t)
+	runPipeline(t, append(append([]string(nil), base...), folders...)...)
+	want := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(ref, "results", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[f] = b
+	}
+	for _, k := range []struct {
+		event string
+		n     int
+		rest  map[string]int
+	}{
+		{"rtp-ppl", 1, map[string]int{"intervention": 1, "rtp": 3}},
+		{"rtp", 2, map[string]int{"intervention": 1, "rtp": 1}},
+	} {
+		d, folders := dirs(t)
+		ov := append(append([]string(nil), base...), folders...)
+		spec, _ := json.Marshal(childSpec{Overrides: ov, KillAt: k.event, KillN: k.n})
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+string(spec), "GOMLX_NO_AUTO_INSTALL=1")
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("kill at %s #%d: the child was not killed: %v", k.event, k.n, err)
+		}
+		spec, _ = json.Marshal(childSpec{Overrides: ov})
+		cmd = exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+string(spec), "GOMLX_NO_AUTO_INSTALL=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("resumed after a kill at %s #%d: %v\n%s", k.event, k.n, err, out)
+		}
+		var rest map[string]int
+		if err := json.Unmarshal(out, &rest); err != nil || len(rest) != len(k.rest) {
+			t.Errorf("killed at %s #%d: the resumed run's events %s, want %v", k.event, k.n, out, k.rest)
+		}
+		for e, n := range k.rest {
+			if rest[e] != n {
+				t.Errorf("killed at %s #%d: the resumed run did %d %s steps, want %d", k.event, k.n, rest[e], e, n)
+			}
+		}
+		for _, f := range files {
+			got, err := os.ReadFile(filepath.Join(d, "results", f))
+			if err != nil || !bytes.Equal(got, want[f]) {
+				t.Errorf("killed at %s #%d: %s differs from the uninterrupted run's (%v)", k.event, k.n, f, err)
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(d, "results", "*", "*.partial")); len(left) > 0 {
+			t.Errorf("killed at %s #%d: left %v", k.event, k.n, left)
 		}
 	}
 }

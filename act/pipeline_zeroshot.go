@@ -15,7 +15,6 @@ import (
 
 	"github.com/actsh/actsh/act/config"
 	"github.com/actsh/actsh/engine"
-	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/progress"
 )
 
@@ -235,13 +234,8 @@ func (st *zeroShotStep) run(r *pipelineRun) error {
 	stepKey := key("zero_shot/1", st.modelPath, fileHash(st.dataPath), fileHash(st.dataPath2), st.systems, st.answers,
 		st.colPrompt, st.col1, st.col2, st.prepend, zeroShotTopK)
 	marker := filepath.Join(st.dir, ".0shot_eval.key")
-	if have, err := os.ReadFile(marker); err == nil && string(have) == stepKey {
-		if _, err := os.Stat(filepath.Join(r.resultsDir, rel)); err == nil {
-			r.logf("zero_shot: %s exists for the same inputs, skipped", rel)
-			r.res.Skipped = append(r.res.Skipped, "zero_shot")
-			r.addFile(rel)
-			return nil
-		}
+	if r.skipIfDone("zero_shot", marker, stepKey, rel) {
+		return nil
 	}
 
 	judgeModel := r.model
@@ -258,30 +252,14 @@ func (st *zeroShotStep) run(r *pipelineRun) error {
 		return fmt.Errorf("pipeline: zero_shot.model_path=%s: %w", st.modelPath, err)
 	}
 
-	if err := os.MkdirAll(st.dir, 0o755); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	partial := filepath.Join(st.dir, "0shot_eval.csv.partial")
-	lines, err := readPartialLines[zsBatch](partial, stepKey)
+	lines, log, err := openStepLog[zsBatch](filepath.Join(st.dir, "0shot_eval.csv.partial"), stepKey)
 	if err != nil {
 		return err
 	}
+	defer log.close()
 	done := map[[2]int][]ZeroShotScore{}
 	for _, b := range lines {
 		done[[2]int{b.System, b.Batch}] = b.Scores
-	}
-	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("pipeline: %w", err)
-	}
-	defer f.Close()
-	if len(done) == 0 {
-		if err := f.Truncate(0); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
-		if _, err := fmt.Fprintf(f, "%s\n", mustJSON(map[string]string{"key": stepKey})); err != nil {
-			return fmt.Errorf("pipeline: %w", err)
-		}
 	}
 	r.logf("zero_shot: %d texts × %d system prompts, judge %s, answers %s", len(inputs), len(st.systems), st.modelPath, strings.Join(st.answers, ", "))
 	bar := progress.New(r.log, "zero_shot", len(inputs)*len(st.systems)).Unit("texts")
@@ -310,11 +288,8 @@ func (st *zeroShotStep) run(r *pipelineRun) error {
 			}); err != nil {
 				return fmt.Errorf("pipeline: zero_shot: %w", err)
 			}
-			if _, err := fmt.Fprintf(f, "%s\n", mustJSON(zsBatch{System: q, Batch: bi, Scores: sc})); err != nil {
-				return fmt.Errorf("pipeline: %w", err)
-			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("pipeline: %w", err)
+			if err := log.add(zsBatch{System: q, Batch: bi, Scores: sc}); err != nil {
+				return err
 			}
 			scores[q] = append(scores[q], sc...)
 			bar.Add(len(part))
@@ -333,11 +308,9 @@ func (st *zeroShotStep) run(r *pipelineRun) error {
 	if err := r.writeResult(rel, st.table(data, data2, scores)); err != nil {
 		return err
 	}
-	if err := safetensors.WriteFileAtomic(marker, []byte(stepKey), 0o644); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	if err := log.finish(marker, stepKey); err != nil {
+		return err
 	}
-	f.Close()
-	os.Remove(partial)
 	r.logf("zero_shot: %s", rel)
 	return nil
 }
