@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -157,30 +158,24 @@ func Perplexity(m *act.Model, prompts []string, continuations [][]int) float64 {
 	if len(seqs) == 0 {
 		return math.NaN()
 	}
-	out, err := m.Engine().Forward(act.Context(), seqs, engine.ForwardOptions{})
+	inputs, targets := make([][]int, len(seqs)), make([][]int, len(seqs))
+	for s, ids := range seqs {
+		inputs[s], targets[s] = ids[:len(ids)-1], slices.Clone(ids[1:])
+		for pos := 0; pos < starts[s]-1; pos++ {
+			targets[s][pos] = -1 // prompt tokens are not scored
+		}
+	}
+	lps, err := m.Engine().ScoreTokens(act.Context(), inputs, targets, engine.ForwardOptions{})
 	if err != nil {
 		fail("Perplexity: %v", err)
 	}
 	var nll float64
 	var n int
-	for s, ids := range seqs {
-		for pos := starts[s]; pos < len(ids); pos++ {
-			nll -= logSoftmax(out.Logits[s][pos-1], ids[pos])
+	for s, lp := range lps {
+		for pos := starts[s] - 1; pos < len(lp); pos++ {
+			nll -= float64(lp[pos])
 			n++
 		}
 	}
 	return math.Exp(nll / float64(n))
-}
-
-// logSoftmax returns log p(id) under the logits row, in float64.
-func logSoftmax(row []float32, id int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range row {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range row {
-		s += math.Exp(float64(v) - mx)
-	}
-	return float64(row[id]) - mx - math.Log(s)
 }
