@@ -247,7 +247,7 @@ func (st *rtpStep) run(r *pipelineRun) error {
 		}
 		var pp []float64
 		if err := catch(func() {
-			pp = r.model.Perplexities(part, r.transport, st.strength, Truncate(pplMaxGeneration),
+			pp = r.model.Perplexities(part, r.transport, st.strength, Truncate(pplMaxGeneration), Batch(st.batch),
 				Position(st.position), withContext(r.ctx))
 		}); err != nil {
 			bar.Done()

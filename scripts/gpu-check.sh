@@ -120,7 +120,8 @@ else
 	echo "plugin: no JAX CUDA plugin found; trying go-xla's with GOMLX_BACKEND=xla:cuda ($(ls ~/.local/lib/go-xla/nvidia/pjrt_c_api_cuda_plugin.so /usr/local/lib/go-xla/nvidia/pjrt_c_api_cuda_plugin.so 2>/dev/null | paste -sd' ' | sed 's/^$/none installed/'))" | tee -a "$out/report.txt"
 fi
 
-conformance=(-test.run '^TestConformance$' -test.count=1 -test.v)
+# The conformance fixtures, and the on-device scoring the evaluations use.
+conformance=(-test.run '^(TestConformance|TestScoreTokens|TestForwardLastLogits)$' -test.count=1 -test.v)
 (cd engine && step conformance-go 90 env GOMLX_BACKEND=go "$bin/engine.test" "${conformance[@]}"
 	step conformance-cuda 180 "${cuda_env[@]}" "$bin/engine.test" "${conformance[@]}"
 	# A numeric failure (not a load error) may be TF32 matmuls, which XLA
