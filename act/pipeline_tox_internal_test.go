@@ -73,7 +73,7 @@ func TestPipelineToxicity(t *testing.T) {
 	want := m.Perplexities(gens, nil, 0, Prompts(prompts...), Truncate(128))
 	for i, r := range rows[1:] {
 		got, _ := strconv.ParseFloat(r[4], 64)
-		if math.Abs(got-want[i]) > 1e-9*want[i] {
+		if math.Abs(got-want[i]) > 1e-6*want[i] { // other batches than this call: float rounding
 			t.Errorf("row %d ppl %g, want %g", i, got, want[i])
 		}
 	}
@@ -137,7 +137,8 @@ func TestPipelineToxicity(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantPPL := m.Perplexity(wiki, res.Transport, 0.5, Truncate(50))
-	if got := sum["perplexity-wikipedia"].(float64); math.Abs(got-wantPPL) > 1e-9*wantPPL {
+	// 1e-6: the step scores other batches than this call (float rounding).
+	if got := sum["perplexity-wikipedia"].(float64); math.Abs(got-wantPPL) > 1e-6*wantPPL {
 		t.Errorf("perplexity-wikipedia %g, want %g", got, wantPPL)
 	}
 	if plain := m.Perplexity(wiki, nil, 0, Truncate(50)); plain == wantPPL {
