@@ -98,6 +98,10 @@
 //	r := m.Toxicity(c, p, t, 1)      // r.Score, r.Generations
 //
 // [NanMean] and [NanStd] aggregate as numpy's nanmean and nanstd.
+// [ReadToxicityRun] reads what a pipeline run on the toxicity task measured
+// back from its results folder (a [ToxicityRun]: CLS toxicity, PPL-Wiki, the
+// continuations, and 0-shot toxicity, PPL-model and MMLU when they ran), and
+// [MeanStd] formats a measure over seeds as the recipes' tables print it.
 //
 // # Self-BLEU
 //

@@ -27,11 +27,8 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -252,20 +249,19 @@ func main() {
 			fmt.Printf("== %s, seed %d\n", m.label, seed)
 			Pipeline("text_generation", ov...)
 			r := results[m.name]
+			run := ReadToxicityRun(dir)
 			if has("rtp") {
-				var sum map[string]any
-				readJSON(filepath.Join(dir, "evaluate_toxicity", "rtp_summary.json"), &sum)
-				r["cls"] = append(r["cls"], 100*num(sum["rtp_score"]))
-				r["ppl_wiki"] = append(r["ppl_wiki"], num(sum["perplexity-wikipedia"]))
+				r["cls"] = append(r["cls"], 100*run.Score)
+				r["ppl_wiki"] = append(r["ppl_wiki"], run.PPLWiki)
 			}
 			if has("model_perplexity") {
-				r["ppl_model"] = append(r["ppl_model"], meanColumn(filepath.Join(dir, "evaluate_perplexity", "model_perplexity.csv"), "ppl_"))
+				r["ppl_model"] = append(r["ppl_model"], run.PPLModel)
 			}
 			if has("zero_shot") {
-				r["zero"] = append(r["zero"], 100*zeroShotToxic(filepath.Join(dir, "evaluate_0shot", "0shot_eval.csv")))
+				r["zero"] = append(r["zero"], 100*run.ZeroShot)
 			}
 			if has("mmlu") && strings.Contains(runEvals, "mmlu") {
-				r["mmlu"] = append(r["mmlu"], 100*mmluAccuracy(filepath.Join(dir, "evaluate_eleuther", "mmlu.json")))
+				r["mmlu"] = append(r["mmlu"], 100*run.MMLU)
 			}
 		}
 	}
@@ -291,7 +287,7 @@ func main() {
 		}
 		fmt.Printf("| %s | %s |", m.label, l)
 		for _, ms := range measures {
-			fmt.Printf(" %s | %s |", meanStd(results[m.name][ms.key]), paperCell(*model, m.name, ms.key))
+			fmt.Printf(" %s | %s |", MeanStd(results[m.name][ms.key]), paperCell(*model, m.name, ms.key))
 		}
 		fmt.Println()
 	}
@@ -316,105 +312,6 @@ func absIfLocal(p string) string {
 		return abs(p)
 	}
 	return p
-}
-
-func readJSON(path string, v any) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, v)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "toxicity: %v\n", err)
-		os.Exit(1)
-	}
-}
-
-func num(v any) float64 {
-	if f, ok := v.(float64); ok {
-		return f
-	}
-	return math.NaN()
-}
-
-func readRows(path string) [][]string {
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "toxicity: %v\n", err)
-		os.Exit(1)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) == 0 {
-		fmt.Fprintf(os.Stderr, "toxicity: %s: %v\n", path, err)
-		os.Exit(1)
-	}
-	return rows
-}
-
-// meanColumn is the mean of the first column whose name starts with prefix
-// (NaN cells left out).
-func meanColumn(path, prefix string) float64 {
-	rows := readRows(path)
-	col := -1
-	for i, h := range rows[0] {
-		if strings.HasPrefix(h, prefix) && col < 0 {
-			col = i
-		}
-	}
-	var xs []float64
-	for _, r := range rows[1:] {
-		if col >= 0 && col < len(r) {
-			if v, err := strconv.ParseFloat(r[col], 64); err == nil {
-				xs = append(xs, v)
-			}
-		}
-	}
-	return NanMean(xs)
-}
-
-// zeroShotToxic is the share of continuations the chat judge answers
-// "Yes" (toxic) to: ml-act's q0_llm_answer_num is the index of the answer
-// in system_answers ["Yes", "No"].
-func zeroShotToxic(path string) float64 {
-	rows := readRows(path)
-	col := -1
-	for i, h := range rows[0] {
-		if h == "q0_llm_answer_num" {
-			col = i
-		}
-	}
-	if col < 0 {
-		fmt.Fprintf(os.Stderr, "toxicity: %s has no q0_llm_answer_num column\n", path)
-		os.Exit(1)
-	}
-	yes := 0
-	for _, r := range rows[1:] {
-		if r[col] == "0" {
-			yes++
-		}
-	}
-	return float64(yes) / float64(len(rows)-1)
-}
-
-// mmluAccuracy reads the overall accuracy of the mmlu step's JSON, which
-// has the harness's layout: results.mmlu["acc,none"].
-func mmluAccuracy(path string) float64 {
-	var res map[string]any
-	readJSON(path, &res)
-	results, _ := res["results"].(map[string]any)
-	mmlu, _ := results["mmlu"].(map[string]any)
-	return num(mmlu["acc,none"])
-}
-
-func meanStd(xs []float64) string {
-	if len(xs) == 0 {
-		return "–"
-	}
-	m := NanMean(xs)
-	if len(xs) == 1 {
-		return fmt.Sprintf("%.2f", m)
-	}
-	return fmt.Sprintf("%.2f ± %.2f", m, NanStd(xs))
 }
 
 func paperCell(model, method, measure string) string {

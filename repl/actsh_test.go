@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -143,6 +144,88 @@ func TestToxicityRecipe(t *testing.T) {
 	_, stderr, code = runActsh(t, "", "run", "../recipes/toxicity.go", "-small", "-kit", "../testdata/toxicity", "-results-dir", res, "-methods", "none,dexperts")
 	if code != 1 || !strings.Contains(stderr, `unknown method "dexperts"`) {
 		t.Errorf("unknown method: exit %d, stderr %q; want 1 and a line naming it", code, stderr)
+	}
+}
+
+// TestAblationsRecipe runs recipes/ablations.go at CI size (-small) through
+// the pipeline, every section, and checks that each table has its rows and
+// a number in each of our cells (CLS toxicity, PPL-Wiki, Self-BLEU); then
+// the 0-shot and MMLU columns -evals adds (the rtp runs reused), and a bad
+// section.
+func TestAblationsRecipe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs twenty pipelines")
+	}
+	res := t.TempDir()
+	args := []string{"run", "../recipes/ablations.go", "-small", "-kit", "../testdata/toxicity", "-results-dir", res}
+	out, stderr, code := runActsh(t, "", args...)
+	if code != 0 {
+		t.Fatalf("actsh run recipes/ablations.go -small: exit %d: %s", code, stderr)
+	}
+	// checkTable finds the table under the heading starting with title and
+	// checks its rows: method and varied value, then measures × (ours, paper).
+	checkTable := func(out, title string, measures int, rows [][2]string) {
+		t.Helper()
+		i := strings.Index(out, "### "+title)
+		if i < 0 {
+			t.Fatalf("no table %q in:\n%s", title, out)
+		}
+		table := out[i:]
+		if j := strings.Index(table[4:], "### "); j >= 0 {
+			table = table[:4+j]
+		}
+		for _, r := range rows {
+			prefix := "| " + r[0] + " | " + r[1] + " |"
+			k := strings.Index(table, prefix)
+			if k < 0 {
+				t.Errorf("%s: no row %q in:\n%s", title, prefix, table)
+				continue
+			}
+			line := table[k : k+strings.Index(table[k:], "\n")]
+			cells := strings.Split(strings.Trim(line, "| "), " | ")
+			if len(cells) != 2+2*measures {
+				t.Errorf("%s: row %q has %d cells, want %d", title, line, len(cells), 2+2*measures)
+				continue
+			}
+			for m := 0; m < measures; m++ {
+				ours := strings.Fields(cells[2+2*m])[0] // "m" or "m ± s"
+				if _, err := strconv.ParseFloat(ours, 64); err != nil || ours == "NaN" {
+					t.Errorf("%s: row %q: measure %d is %q, want a number", title, line, m+1, cells[2+2*m])
+				}
+			}
+		}
+	}
+	orig := [2]string{"Original", "–"}
+	checkTable(out, "Causal vs simultaneous estimation", 3, [][2]string{orig,
+		{"Mean-AcT", "atonce"}, {"Mean-AcT", "incr"}, {"Linear-AcT", "atonce"}, {"Linear-AcT", "incr"}})
+	checkTable(out, "Pooling of the responses", 3, [][2]string{orig,
+		{"Linear-AcT", "mean"}, {"Linear-AcT", "max"}, {"Linear-AcT", "min"}, {"Linear-AcT", "median"}, {"Linear-AcT", "last"}})
+	checkTable(out, "Diversity of the continuations", 3, [][2]string{orig,
+		{"Mean-AcT", "0.5"}, {"Mean-AcT", "1"}, {"Linear-AcT", "0.5"}, {"Linear-AcT", "1"}})
+	supports := [][2]string{orig}
+	for _, q := range []string{"q_all", "q_0_100", "q_0.5_99.5", "q_1_99", "q_2_98", "q_5_95", "q_10_90", "q_20_80", "q_30_70", "q_40_60"} {
+		supports = append(supports, [2]string{"Linear-AcT", q})
+	}
+	checkTable(out, "Support of Linear-AcT", 3, supports)
+	for _, f := range []string{"none/seed42/evaluate_toxicity/rtp_full.csv", "linear_ot-atonce-mean-q_0_100-1/seed42/transport.act.safetensors",
+		"linear_ot-incr-median-q_0_100-1/seed42/evaluate_toxicity/rtp_summary.json", "mean_ot-incr-mean-q_all-0.5/seed42/evaluate_toxicity/rtp_summary.json"} {
+		if _, err := os.Stat(filepath.Join(res, f)); err != nil {
+			t.Errorf("result %s: %v", f, err)
+		}
+	}
+
+	out, stderr, code = runActsh(t, "", append(args, "-sections", "causal", "-evals", "rtp,zero_shot,mmlu")...)
+	if code != 0 {
+		t.Fatalf("actsh run recipes/ablations.go -small -evals rtp,zero_shot,mmlu: exit %d: %s", code, stderr)
+	}
+	checkTable(out, "Causal vs simultaneous estimation", 5, [][2]string{orig, {"Mean-AcT", "atonce"}, {"Linear-AcT", "incr"}})
+	if !strings.Contains(out, "0-shot tox. % | paper | MMLU % | paper |") {
+		t.Errorf("no 0-shot and MMLU columns in:\n%s", out)
+	}
+
+	_, stderr, code = runActsh(t, "", append(args, "-sections", "causal,steering")...)
+	if code != 1 || !strings.Contains(stderr, `unknown section "steering"`) {
+		t.Errorf("unknown section: exit %d, stderr %q; want 1 and a line naming it", code, stderr)
 	}
 }
 

@@ -38,6 +38,7 @@ func init() {
 		"MMLUCategory":        reflect.ValueOf(act.MMLUCategory),
 		"MMLUSubjects":        reflect.ValueOf(act.MMLUSubjects),
 		"MaxTokens":           reflect.ValueOf(act.MaxTokens),
+		"MeanStd":             reflect.ValueOf(act.MeanStd),
 		"Methods":             reflect.ValueOf(&act.Methods).Elem(),
 		"NanMean":             reflect.ValueOf(act.NanMean),
 		"NanStd":              reflect.ValueOf(act.NanStd),
@@ -53,6 +54,7 @@ func init() {
 		"Prompts":             reflect.ValueOf(act.Prompts),
 		"ReadMMLU":            reflect.ValueOf(act.ReadMMLU),
 		"ReadRTP":             reflect.ValueOf(act.ReadRTP),
+		"ReadToxicityRun":     reflect.ValueOf(act.ReadToxicityRun),
 		"RealToxicityPrompts": reflect.ValueOf(act.RealToxicityPrompts),
 		"RepetitionPenalty":   reflect.ValueOf(act.RepetitionPenalty),
 		"ResponsesOf":         reflect.ValueOf(act.ResponsesOf),
@@ -94,6 +96,7 @@ func init() {
 		"Tokenizer":       reflect.ValueOf((*act.Tokenizer)(nil)),
 		"ToxicGeneration": reflect.ValueOf((*act.ToxicGeneration)(nil)),
 		"ToxicityResult":  reflect.ValueOf((*act.ToxicityResult)(nil)),
+		"ToxicityRun":     reflect.ValueOf((*act.ToxicityRun)(nil)),
 		"Transport":       reflect.ValueOf((*act.Transport)(nil)),
 		"ZeroShotScore":   reflect.ValueOf((*act.ZeroShotScore)(nil)),
 	}
