@@ -32,6 +32,18 @@ func RealToxicityPrompts(path string) *Dataset {
 	return wrapDataset(dataset.ReadRealToxicityPrompts(path))
 }
 
+// OneSec reads ml-act's OneSec concepts, the paper's concept induction
+// data (OneSecConcepts-100_1.5.0: concept_list.csv and
+// sense/<concept>.json): dir is that folder or the data directory holding
+// it, and subsets name "<concept>" (sentences with the concept, the
+// target) and "non-<concept>" (sentences without it, the source); no
+// subsets reads every concept. The data is not published: a missing
+// folder panics saying what to build (testdata/onesec has a small kit in
+// the same layout).
+func OneSec(dir string, subsets ...string) *Dataset {
+	return wrapDataset(dataset.ReadOneSec(dir, subsets...))
+}
+
 // COCOCaptions reads a COCO captions annotation file: its captions in one
 // subset "captions".
 func COCOCaptions(path string) *Dataset { return wrapDataset(dataset.ReadCOCOCaptions(path)) }

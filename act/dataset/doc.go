@@ -25,6 +25,10 @@
 //     DExperts: prompt.text labelled "toxic" when prompt.toxicity ≥ 0.5 and
 //     "non-toxic" below; rows with a null toxicity are dropped (ml-act's
 //     RTP evaluation uses the same threshold and filter).
+//   - [ReadOneSec]: ml-act's OneSec concepts (OneSecConcepts-100_1.5.0:
+//     concept_list.csv and sense/<concept>.json), subsets "<concept>"
+//     (sentences.positive) and "non-<concept>" (sentences.negative); the
+//     data is not published ([ErrNoOneSec] says what to build).
 //   - [ReadCOCOCaptions]: a COCO captions JSON, annotations[].caption in file
 //     order, in one subset "captions".
 //   - [ReadJSONL], [ReadCSV]: one example per line or row, text and label

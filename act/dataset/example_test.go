@@ -31,3 +31,15 @@ func ExampleReadJigsaw() {
 	fmt.Println(ds)
 	// Output: testdata/jigsaw.csv: 3 texts (toxic 1, non-toxic 2)
 }
+
+func ExampleReadOneSec() {
+	// ml-act's concept induction data: "<concept>" holds the sentences with
+	// the concept (the target), "non-<concept>" those without (the source).
+	ds, err := dataset.ReadOneSec("testdata/onesec", "non-zebra", "zebra")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ds)
+	// Output: testdata/onesec/OneSecConcepts-100_1.5.0: 5 texts (non-zebra 3, zebra 2)
+}
