@@ -64,6 +64,13 @@ type refFixture struct {
 		Answers []string
 		Want    refJudge
 	} `json:"zero_shot_raw"`
+	Concept []struct {
+		Concept   string
+		System    string
+		Sentences []string
+		Rendered  []string
+		Want      []refJudge
+	}
 }
 
 type refJudge struct {
@@ -242,4 +249,47 @@ func TestReferenceZeroShot(t *testing.T) {
 		}
 	})
 	t.Logf("largest differences: logits %.2g (relative, absolute below 1), softmax %.2g (relative)", worstLogit, worstSM)
+}
+
+// TestReferenceConceptJudge checks the concept judge against the
+// reference: the system prompt (our words, written out separately in
+// make_fixture.py, with WordNet 3.0's definition), the rendered
+// conversations and their ids, and p(yes), the softmax of "Yes" over the
+// top 10 tokens joined with the answers. A OneSec sense-key name
+// ("money-1_21_00__") is shown as its lemma. On tiny's 64 positions a
+// prompt keeps its end: the definition's last words and the text.
+func TestReferenceConceptJudge(t *testing.T) {
+	f := readRefFixture(t)
+	if len(f.Concept) == 0 {
+		t.Fatal("fixture.json has no concept judge cases")
+	}
+	m := Load("tiny")
+	var worst float64
+	for _, c := range f.Concept {
+		t.Run(c.Concept, func(t *testing.T) {
+			system := conceptPrompt(ConceptJudgePrompt, c.Concept, ConceptDefinition(c.Concept))
+			if system != c.System {
+				t.Fatalf("system prompt\n%q\nreference\n%q", system, c.System)
+			}
+			j := m.newJudge("test", conceptAnswers, 10)
+			for i, s := range c.Sentences {
+				msgs := judgeMessages(system, conceptAnswers, judgeInput{sentence: s}, nil)
+				if got := m.ApplyChatTemplate(msgs, true); got != c.Rendered[i] {
+					t.Errorf("text %d: prompt\n%q\nreference\n%q", i, got, c.Rendered[i])
+				}
+				if ids := j.prompt(msgs); !slices.Equal(ids, c.Want[i].IDs) {
+					t.Errorf("text %d: ids %v, reference %v", i, ids, c.Want[i].IDs)
+				}
+			}
+			got := m.ConceptScore(c.Concept, "", c.Sentences, Batch(3))
+			for i, w := range c.Want {
+				e := math.Abs(got[i]-w.Softmax[0]) / w.Softmax[0]
+				if e > refTol {
+					t.Errorf("text %d: p(yes) %v, reference %v", i, got[i], w.Softmax[0])
+				}
+				worst = math.Max(worst, e)
+			}
+		})
+	}
+	t.Logf("largest relative difference of p(yes): %.2g", worst)
 }

@@ -408,10 +408,18 @@ func (p *pipelinePlan) planData() error {
 		if _, err := os.Stat(p.dataFile); err != nil {
 			return fmt.Errorf("task_params.dataset=jigsaw reads %s, which is missing: run `actsh download jigsaw` (or set DATA_DIR / data_dir to the folder holding jigsaw/train.csv)", p.dataFile)
 		}
+	case "onesec", dataset.OneSecFolder:
+		// ml-act's get_onesec_dataset reads data_dir/OneSecConcepts-100_1.5.0;
+		// the subsets are read now so that a missing folder, concept or
+		// file stops the run before anything is written.
+		p.dataFile = filepath.Join(p.dataDir, dataset.OneSecFolder)
+		if _, err := dataset.ReadOneSec(p.dataFile, append(slices.Clone(p.src), p.dst...)...); err != nil {
+			return fmt.Errorf("task_params.dataset=%s (data_dir=%s): %w", p.dataset, p.dataDir, err)
+		}
 	case "coco-captions-styles", "coco-captions-concepts", "diffusion-prompts":
 		return fmt.Errorf("task_params.dataset=%s: image data sets arrive with the image models, which are not in this version of actsh yet", p.dataset)
 	default:
-		valid := []string{"json-subsets", "jigsaw"}
+		valid := []string{"json-subsets", "jigsaw", "onesec"}
 		return fmt.Errorf("task_params.dataset=%s: unknown data set%s (text data sets: %s)", p.dataset, hint(p.dataset, valid), strings.Join(valid, ", "))
 	}
 	return nil
@@ -574,6 +582,8 @@ func (r *pipelineRun) loadData() (*Dataset, error) {
 		d, err = dataset.ReadJSONSubsets(r.dataFile)
 	case r.dataset == "jigsaw":
 		d, err = dataset.ReadJigsaw(r.dataFile, append(append([]string(nil), r.src...), r.dst...)...)
+	case r.dataset == "onesec" || r.dataset == dataset.OneSecFolder:
+		d, err = dataset.ReadOneSec(r.dataFile, append(slices.Clone(r.src), r.dst...)...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)

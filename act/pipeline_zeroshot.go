@@ -69,6 +69,9 @@ func planZeroShot(p *pipelinePlan) (func(r *pipelineRun) error, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
+	if err := st.planConcept(p.cfg); err != nil {
+		return nil, err
+	}
 	switch {
 	case st.modelPath == "":
 		return nil, &config.Error{Key: s + "model_path", Msg: "zero_shot.model_path is empty: name the judge, a chat model (meta-llama/Meta-Llama-3-8B-Instruct, a folder, or tiny)"}
@@ -124,6 +127,44 @@ func planZeroShot(p *pipelinePlan) (func(r *pipelineRun) error, error) {
 		}
 	}
 	return st.run, nil
+}
+
+// planConcept makes the judge the concept judge of the paper's concept
+// induction (actsh's keys, which ml-act does not have): with
+// zero_shot.concept set, every system prompt's {concept} and {definition}
+// are filled in, the definition being zero_shot.concept_definition or,
+// when that is null or missing, the concept's WordNet definition
+// ([ConceptDefinition]). task_params=onesec sets both keys and the prompt.
+func (st *zeroShotStep) planConcept(cfg *config.Config) error {
+	const s = "zero_shot."
+	if !cfg.Has(s+"concept") || cfg.IsNull(s+"concept") {
+		return nil
+	}
+	concept, err := cfg.String(s + "concept")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(concept) == "" {
+		return &config.Error{Key: s + "concept", Msg: "zero_shot.concept is empty: name the concept (or null for no concept judge)"}
+	}
+	def := ""
+	if cfg.Has(s + "concept_definition") {
+		if def, err = cfg.OptString(s + "concept_definition"); err != nil {
+			return err
+		}
+	}
+	if strings.TrimSpace(def) == "" {
+		d, ok := conceptDefinition(concept)
+		if !ok {
+			return &config.Error{Key: s + "concept_definition", Msg: fmt.Sprintf("zero_shot.concept=%s: actsh has no WordNet definition for it (it has %s): "+
+				"give one, e.g. \"zero_shot.concept_definition='a written work or composition that has been published'\"", concept, strings.Join(ConceptNames(), ", "))}
+		}
+		def = d
+	}
+	for i, sys := range st.systems {
+		st.systems[i] = conceptPrompt(sys, concept, def)
+	}
+	return nil
 }
 
 // evalOutputs are the CSV files evaluations write, relative to their

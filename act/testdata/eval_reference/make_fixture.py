@@ -2,8 +2,9 @@
 """Independent reference values for actsh's evaluation scores.
 
 Writes fixture.json next to this script: perplexities (ml-act's parallel
-mode), lm-evaluation-harness log-likelihoods and zero-shot judge scores
-(ml-act's evaluate_0shot.py) of the embedded model "tiny", computed here
+mode), lm-evaluation-harness log-likelihoods, zero-shot judge scores
+(ml-act's evaluate_0shot.py) and the concept judge's p(yes) (the paper's
+concept induction) of the embedded model "tiny", computed here
 with nothing from actsh but the model's files:
 
   * GPT-2's forward pass written out in torch, in float64, from
@@ -316,6 +317,37 @@ def zero_shot(model, tok, text, answers, topk=10):
     }
 
 
+# The concept judge (the paper's concept induction): our system prompt,
+# written independently of act.ConceptJudgePrompt (the Go test compares),
+# with the concept's name and WordNet definition filled in.
+CONCEPT_PROMPT = 'You are a chatbot who answers whether the provided text is about a given concept. The concept is "{concept}": {definition}.'
+
+# The glosses of the concepts' first noun senses, as WordNet 3.0 has them
+# (checked against Debian's wordnet-base when it is installed).
+DEFINITIONS = {
+    "food": "any substance that can be metabolized by an animal to give energy and build tissue",
+    "money": "the most common medium of exchange; functions as legal tender",
+}
+
+
+def wordnet30_first_gloss(lemma, root="/usr/share/wordnet"):
+    """The gloss of lemma's first noun sense in a WordNet 3.0 dict folder,
+    without its examples, or None when the folder is missing."""
+    try:
+        with open(os.path.join(root, "index.noun")) as f:
+            index = f.read()
+        with open(os.path.join(root, "data.noun")) as f:
+            data = f.read()
+    except OSError:
+        return None
+    line = next(l for l in index.split("\n") if l.startswith(lemma + " "))
+    fields = line.split()
+    offset = fields[-int(fields[2])]
+    entry = data[data.index("\n" + offset + " ") + 1 :]
+    gloss = entry[: entry.index("\n")].split("| ", 1)[1]
+    return gloss.split('; "')[0].strip()
+
+
 # ---------------------------------------------------------------- cases
 
 def main():
@@ -412,6 +444,21 @@ def main():
         assert len(r["ids"]) < model.positions
         raw.append({"text": text, "answers": answers, "want": r})
 
+    # The concept judge: p(yes) of each text, the name of a OneSec
+    # sense-key concept ("money-1_21_00__") shown as its lemma.
+    for lemma, gloss in DEFINITIONS.items():
+        wn = wordnet30_first_gloss(lemma)
+        assert wn is None or wn == gloss, (lemma, wn)
+    concept = []
+    for name, lemma in (("food", "food"), ("money-1_21_00__", "money")):
+        system = CONCEPT_PROMPT.format(concept=lemma, definition=DEFINITIONS[lemma])
+        rendered, want = [], []
+        for s in sentences:
+            text = render_tiny(judge_messages(system, ["Yes", "No"], s))
+            rendered.append(text)
+            want.append(zero_shot(model, tok, text, ["Yes", "No"]))
+        concept.append({"concept": name, "system": system, "sentences": sentences, "rendered": rendered, "want": want})
+
     fixture = {
         "about": "made by make_fixture.py (independent torch float64 GPT-2, plain-Python BPE) on the embedded model tiny",
         "model": "tiny",
@@ -420,11 +467,12 @@ def main():
         "loglikelihood": ll,
         "zero_shot": zs,
         "zero_shot_raw": raw,
+        "concept": concept,
     }
     with open(os.path.join(HERE, "fixture.json"), "w") as f:
         json.dump(fixture, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print("wrote fixture.json: %d perplexity, %d log-likelihood, %d + %d zero-shot cases" % (len(ppl), len(ll), len(zs), len(raw)))
+    print("wrote fixture.json: %d perplexity, %d log-likelihood, %d + %d zero-shot, %d concept judge cases" % (len(ppl), len(ll), len(zs), len(raw), len(concept)))
 
 
 if __name__ == "__main__":
