@@ -22,6 +22,17 @@
 // affine approximation stored alongside the knots; [HistogramPNG] draws
 // the exact map).
 //
+// # Sweeps
+//
+// [BandsPNG] draws measures against a strength, panels side by side: per
+// [Curve], the median of each point's samples as a line and the band
+// between its first and third quartiles ([Quartiles], numpy's
+// percentiles), as the AcT paper draws p(yes) and perplexity against λ
+// (its Figure 4):
+//
+//	judge := view.Panel{Title: "p(yes)", XLabel: "λ", Curves: []view.Curve{{Name: "Linear-AcT", X: lambdas, Samples: pyes}}}
+//	gonbui.DisplayPNG(view.BandsPNG(judge, ppl))
+//
 // # Errors
 //
 // Like package act, the functions panic with an [*act.Error] carrying one
