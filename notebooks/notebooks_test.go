@@ -23,7 +23,7 @@ import (
 	// them into the test makes a change to them invalidate go test's cached
 	// result, which otherwise only sees the .ipynb files.
 	"github.com/actsh/actsh/act"
-	_ "github.com/actsh/actsh/act/view"
+	"github.com/actsh/actsh/act/view"
 	_ "github.com/actsh/actsh/engine/hub"
 	_ "github.com/actsh/actsh/tiny/demo"
 )
@@ -49,6 +49,7 @@ var expectations = map[string]expect{
 	"inside.ipynb":      {png: 5, tables: 3},
 	"huggingface.ipynb": {check: checkCheckpoint},
 	"toxicity.ipynb":    {tables: 1, check: checkToxicity},
+	"concepts.ipynb":    {png: 1, tables: 1, check: checkConcepts},
 }
 
 // lines is a notebook string: JSON text or a list of lines.
@@ -452,5 +453,71 @@ func checkCheckpoint(t *testing.T, nb *notebook) {
 	}
 	if countPNG(t, nb) < 1 || countTables(nb) < 1 {
 		t.Errorf("the checkpoint was found but the sweep shows no plot or no table:\n%s", nb.stdout())
+	}
+}
+
+// conceptRow is a row of the concepts notebook's table: method, λ, p(yes)
+// and PPL (median [q1, q3]), the classifier's median presence, a sample.
+var conceptRow = regexp.MustCompile(`<tr><td[^>]*>([^<]+)</td><td[^>]*>([0-9.]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td><td[^>]*>([0-9.]+)</td>`)
+
+// checkConcepts checks the concepts notebook's table: three methods at
+// seven strengths; at λ = 0 every method shows the unsteered model, whose
+// numbers are recomputed here through the same API (the same sampling,
+// judge and perplexity); at λ = 1 some method moves the perplexity; the
+// probabilities lie in [0, 1].
+func checkConcepts(t *testing.T, nb *notebook) {
+	var html string
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if h, ok := o.Data["text/html"]; ok {
+				html += string(h)
+			}
+		}
+	}
+	rows := conceptRow.FindAllStringSubmatch(html, -1)
+	if len(rows) != 3*7 {
+		t.Fatalf("want 21 rows (3 methods × 7 strengths), got %d in:\n%s", len(rows), html)
+	}
+	median := func(cell string) float64 {
+		v, err := strconv.ParseFloat(strings.Fields(cell)[0], 64)
+		if err != nil {
+			t.Fatalf("cell %q: %v", cell, err)
+		}
+		return v
+	}
+	moved := false
+	var zero []string
+	for _, r := range rows {
+		if p := median(r[3]); p < 0 || p > 1 {
+			t.Errorf("row %q: p(yes) %v out of [0, 1]", r[0], p)
+		}
+		if p := median(r[5]); p < 0 || p > 1 {
+			t.Errorf("row %q: presence %v out of [0, 1]", r[0], p)
+		}
+		switch r[2] {
+		case "0":
+			if zero == nil {
+				zero = r[3:6]
+			} else if strings.Join(r[3:6], "|") != strings.Join(zero, "|") {
+				t.Errorf("λ = 0 of %s is %q, of the first method %q: λ = 0 must be the unsteered model", r[1], r[3:6], zero)
+			}
+		case "1":
+			moved = moved || r[4] != zero[1]
+		}
+	}
+	if !moved {
+		t.Errorf("at λ = 1 no method changes the perplexity of λ = 0 (%s): the transports did nothing", zero[1])
+	}
+	m := act.Load("tiny")
+	prompts := make([]string, 16)
+	for i := range prompts {
+		prompts[i] = "Once upon a time"
+	}
+	gens := m.GenerateBatch(prompts, nil, 0, act.MaxTokens(16), act.Sample(1, 0.3), act.RepetitionPenalty(1.2), act.Seed(1))
+	yq1, ym, yq3 := view.Quartiles(m.ConceptScore("food", "", gens))
+	pq1, pm, pq3 := view.Quartiles(m.Perplexities(gens, nil, 0, act.Prompts(prompts...)))
+	want := []string{fmt.Sprintf("%.3g [%.3g, %.3g]", ym, yq1, yq3), fmt.Sprintf("%.1f [%.1f, %.1f]", pm, pq1, pq3)}
+	if zero[0] != want[0] || zero[1] != want[1] {
+		t.Errorf("λ = 0: p(yes) %q, PPL %q; the unsteered model gives %q, %q", zero[0], zero[1], want[0], want[1])
 	}
 }
