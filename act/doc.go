@@ -30,7 +30,8 @@
 //
 // A [Dataset] holds labelled texts in named subsets. Readers cover
 // ml-act's formats ([JSONSubsets], [Jigsaw], [RealToxicityPrompts],
-// [COCOCaptions]) and plain ones ([JSONL], [CSV], [TextFile], [Texts]).
+// [COCOCaptions], [OneSec]) and plain ones ([JSONL], [CSV], [TextFile],
+// [Texts]).
 //
 // # Responses and fitting
 //
@@ -145,6 +146,25 @@
 // [Model.Perplexities] and [Model.Perplexity] score texts under a steered
 // model as ml-act's perplexity.py does, [Model.LogLikelihood]
 // continuations as lm-evaluation-harness does.
+//
+// # Concept induction
+//
+// The paper's Figure 4 steers a model from OneSec sentences without a
+// concept to sentences with it ([OneSec], subsets "non-<concept>" and
+// "<concept>") and judges each generation with a chat model given the
+// concept's WordNet definition ([ConceptDefinition], the gloss of its
+// first noun sense): [Model.ConceptScore] returns p(yes), the judge's
+// probability of answering "Yes" ([Model.ZeroShot] with
+// [ConceptJudgePrompt]):
+//
+//	ds := OneSec(dataDir, "non-football", "football")
+//	t := FitLinearOT(m.Responses(ds, ".*post_attention_layernorm", Src("non-football"), Dst("football")))
+//	gens := m.GenerateBatch(prompts, t, 0.8, MaxTokens(50))
+//	p := judge.ConceptScore("football", "", gens)   // one p(yes) per generation
+//
+// In the pipeline, task_params=onesec does the same (task_params.concept
+// chooses the concept; its zero_shot step is the concept judge), and
+// recipes/concepts.go draws the figure.
 //
 // # Pipeline
 //
