@@ -9,8 +9,9 @@
 // clean_up_tokenization_spaces). [Parse] and [ParseWithConfig] do the same
 // from bytes. Unsupported components are errors naming them, never a
 // silently different tokenizer. [LoadVocabMerges] builds the tokenizer of
-// an older GPT-2 or RoBERTa checkpoint that ships only vocab.json and
-// merges.txt, as transformers converts them to tokenizer.json.
+// a GPT-2, RoBERTa or CLIP checkpoint that ships only vocab.json and
+// merges.txt (older classifiers; SDXL's tokenizer and tokenizer_2), as
+// transformers converts them to tokenizer.json.
 //
 // # Encoding
 //
@@ -24,7 +25,9 @@
 //     use_regex), Split (String or Regex pattern, the five behaviours,
 //     invert), Metaspace, Digits, WhitespaceSplit, Sequence. The regexes of
 //     GPT-2, Llama 3 and Qwen 2 use look-ahead, which Go's regexp lacks; they
-//     are hand-written scanners here, others go to Go's regexp.
+//     are hand-written scanners here, others go to Go's regexp, with
+//     Oniguruma's \s (Unicode White_Space; Go's is ASCII) spelled out, as
+//     CLIP's word regex and whitespace normalizer need.
 //  4. The BPE model encodes each word: merges by rank with a per-word cache,
 //     byte_fallback, ignore_merges, unk_token with fuse_unk,
 //     continuing_subword_prefix and end_of_word_suffix. Merges may be
@@ -41,6 +44,9 @@
 // Metaspace, BPEDecoder, Sequence) and, when the config sets
 // clean_up_tokenization_spaces, transformers' clean-up of spaces before
 // punctuation. Invalid UTF-8 becomes U+FFFD as in Rust's from_utf8_lossy.
+// For CLIP (tokenizer_class CLIPTokenizer, or no class and CLIP's layout:
+// an end-of-word suffix under a ByteLevel decoder) Decode then turns "</w>"
+// into a space and strips the text, as CLIPTokenizerFast does.
 //
 // # Chat templates
 //
@@ -82,7 +88,13 @@
 // @lenml/tokenizers, a port of Hugging Face tokenizers, gives for them;
 // scripts/golden-tokenizers regenerates them. A fourth set covers RoBERTa's
 // layout (RobertaProcessing's <s> … </s>, a <mask> with lstrip), on a
-// tokenizer the test derives from GPT-2's files. The tests require equality
+// tokenizer the test derives from GPT-2's files. Two more cover CLIP:
+// openai/clip-vit-large-patch14's tokenizer.json, rebuilt from OpenAI's
+// bpe_simple_vocab_16e6 merges as transformers' CLIPConverter writes it
+// (SDXL's tokenizer), and SDXL's tokenizer_2, the same with pad_token "!"
+// a special added token; their ids and decodings come from Hugging Face
+// tokenizers itself (the Rust library, 0.22.2), where @lenml/tokenizers
+// misreads upper-case special-token strings. The tests require equality
 // on every line.
 //
 // Not supported: the WordPiece, Unigram and WordLevel models, the

