@@ -7,7 +7,8 @@
 // [New] builds a [Model] from the bytes of config.json and a [Weights]
 // store; the config's "architectures" entry picks the family registered
 // under that name ([Register], [Architectures]). Families live in their own
-// packages (engine/gpt2, engine/llama, engine/gemma2, engine/roberta); import
+// packages (engine/gpt2, engine/llama, engine/gemma2, engine/roberta,
+// engine/clip); import
 // engine/families to link them all. [Load] resolves a model name (a folder,
 // or a Hugging Face id through engine/hub), reads the weights with
 // engine/safetensors and tokenizer.json when present ([Model.Tokenizer] is
@@ -115,14 +116,19 @@
 //
 // # Encoders and classifiers
 //
-// Encoders are families like the others: the same loading, points, capture
-// and steering. They attend bidirectionally ([AttnOptions].Bidirectional:
-// every real key, before and after the query) and may read the padding
-// layout ([Pass.Valid]). A sequence classifier (engine/roberta's
-// RobertaForSequenceClassification) sets [Info].Labels: its Logits are the
-// classification head at every position, len(Labels) wide
-// ([Info.LogitsWidth]); the classification is position 0's (the <s>
-// token), and Generate refuses it.
+// Encoders are families like the others: the same loading, points,
+// capture and steering. RoBERTa attends bidirectionally
+// ([AttnOptions].Bidirectional: every real key, before and after the
+// query), CLIP's text model causally; both read the padding layout
+// ([Pass.Valid]) for their position ids. A sequence classifier
+// (engine/roberta's RobertaForSequenceClassification) sets [Info].Labels:
+// its Logits are the classification head at every position, len(Labels)
+// wide ([Info.LogitsWidth]); the classification is position 0's (the <s>
+// token), and Generate refuses it. A text encoder (engine/clip's
+// CLIPTextModel and CLIPTextModelWithProjection) sets [Info].EmbedWidth
+// instead: its Logits are its output embedding at every position
+// (EmbedWidth wide), which its package reads at the end-of-text token;
+// Generate and ScoreTokens refuse it.
 //
 // # Generation
 //

@@ -83,13 +83,23 @@ type Info struct {
 	// classification is read at the first position, and Generate refuses
 	// to run.
 	Labels []string
+	// EmbedWidth, when positive, makes the model a text encoder without a
+	// token head (CLIP's text model): Logits returns EmbedWidth values per
+	// position, the family's output embedding (a pooled output or its
+	// projection) computed at every position, which callers read at the
+	// position the family's pooling rule names. Generate and ScoreTokens
+	// refuse to run.
+	EmbedWidth int
 }
 
 // LogitsWidth is the size of the last axis of Arch.Logits: len(Labels)
-// for a classifier, VocabSize otherwise.
+// for a classifier, EmbedWidth for a text encoder, VocabSize otherwise.
 func (i Info) LogitsWidth() int {
-	if len(i.Labels) > 0 {
+	switch {
+	case len(i.Labels) > 0:
 		return len(i.Labels)
+	case i.EmbedWidth > 0:
+		return i.EmbedWidth
 	}
 	return i.VocabSize
 }

@@ -37,7 +37,9 @@ type ForwardOptions struct {
 type Output struct {
 	// Logits is [sequence][position][vocab], nil with NoLogits. For a
 	// classifier (Info.Labels) it is [sequence][position][label]: the
-	// head at every position, the classification being position 0's.
+	// head at every position, the classification being position 0's. For
+	// a text encoder (Info.EmbedWidth) it is its output embedding at
+	// every position.
 	Logits [][][]float32
 	// Captured is [point][sequence][position][unit] when Pool is "" or "all".
 	Captured map[string][][][]float32
@@ -142,6 +144,9 @@ func (m *Model) ScoreTokens(ctx context.Context, inputs, targets [][]int, opts F
 	}
 	if len(m.info.Labels) > 0 {
 		return nil, fmt.Errorf("engine: ScoreTokens needs a language model; %s is a classifier", m.info.Family)
+	}
+	if m.info.EmbedWidth > 0 {
+		return nil, fmt.Errorf("engine: ScoreTokens needs a language model; %s is a text encoder", m.info.Family)
 	}
 	maxLen := 0
 	for i, s := range inputs {

@@ -52,6 +52,9 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int, opts GenerateOpti
 	if len(m.info.Labels) > 0 {
 		return nil, fmt.Errorf("engine: %s (%s) is a sequence classifier: it classifies, it does not generate", m.info.Family, m.info.Architecture)
 	}
+	if m.info.EmbedWidth > 0 {
+		return nil, fmt.Errorf("engine: %s (%s) is a text encoder: it embeds text, it does not generate", m.info.Family, m.info.Architecture)
+	}
 	maxNew := opts.MaxNewTokens
 	if maxNew <= 0 {
 		maxNew = 32
