@@ -106,7 +106,7 @@ func Batch(n int) Option { return func(o *options) { o.batch = n } }
 
 // Limit uses at most n source and n target texts (default: as many as the
 // smaller side has); for [Model.MMLU], the first n test questions of each
-// subject (default: all).
+// subject (default: all); for [Model.TruthfulQA], the first n questions.
 func Limit(n int) Option { return func(o *options) { o.limit = n } }
 
 // RepetitionPenalty penalises tokens already in the prompt or the
