@@ -438,7 +438,10 @@ func (c *Config) checkType(ov override, old *node, keys []string) (*node, error)
 	case kNull:
 		return v, nil
 	case kInt:
-		if v.kind != kInt {
+		// A float may replace an int, as in Hydra's untyped configs
+		// (max_strength=1.5 where the default is 1); a key that needs an
+		// integer says so when it is read.
+		if v.kind != kInt && v.kind != kFloat {
 			return bad("")
 		}
 	case kFloat:

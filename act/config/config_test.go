@@ -270,3 +270,15 @@ func TestAllBuiltinOptions(t *testing.T) {
 		}
 	}
 }
+
+// A float may replace an integer, as in Hydra's untyped configs; a key
+// read as an integer then says it wants one.
+func TestFloatForInt(t *testing.T) {
+	c := compose(t, "text_generation", "text_generation.max_strength=1.5", "text_generation.num_sentences=2.5")
+	if v, err := c.Float("text_generation.max_strength"); err != nil || v != 1.5 {
+		t.Errorf("max_strength = %v, %v; want 1.5", v, err)
+	}
+	if _, err := c.Int("text_generation.num_sentences"); err == nil || !strings.Contains(err.Error(), "integer") {
+		t.Errorf("num_sentences=2.5 read as an integer: %v, want an error saying it wants an integer", err)
+	}
+}

@@ -26,9 +26,10 @@
 // chooses a config group's option (model=gpt2), +group=option adds a group,
 // ~group drops it. Values are null, true/false, integers, floats, quoted or
 // unquoted strings, [lists] and {dicts}, nested, with ${...}
-// interpolations. A value must fit the type of the one it replaces (an
-// integer for an integer, a list for a list; anything for null; scalars
-// become text for a string). Sweeps (a,b) and functions (choice(...)) need
+// interpolations. A value must fit the type of the one it replaces (a
+// number for a number — a float may replace an integer, as in Hydra's
+// untyped configs, and a key that needs an integer says so when read —, a
+// list for a list; anything for null; scalars become text for a string). Sweeps (a,b) and functions (choice(...)) need
 // Hydra's multirun and are refused.
 //
 // # Interpolation
