@@ -131,6 +131,27 @@
 // [LoadMMLU] reads the original release's CSVs, all 57 subjects or those
 // named ([MMLUSubjects], [MMLUCategory]).
 //
+// # TruthfulQA
+//
+// [Model.TruthfulQA] measures truthfulness as the paper's Table 3 does,
+// with lm-evaluation-harness's truthfulqa_mc1 and truthfulqa_mc2 tasks and
+// the transport active: each question after the harness's fixed six-shot
+// QA prompt ([TruthfulQAQuestion.Prompt]), each answer choice scored by
+// [Model.LogLikelihood]; MC1 is 1 when the true answer is the likeliest
+// of MC1's choices, MC2 the normalised probability of MC2's true answers:
+//
+//	d := LoadTruthfulQA("")                 // $DATA_DIR/truthfulqa/mc_task.json (`actsh download truthfulqa`)
+//	fit, eval := d.Split(0.5, 42)            // learn from half the questions, score the others
+//	t := FitLinearOT(m.Responses(fit.Dataset(), ".*ln_2", Src("incorrect"), Dst("correct")))
+//	r := m.TruthfulQA(eval, t, 1)            // r.MC1.Acc, r.MC2.Acc, r.Items
+//
+// [LoadTruthfulQA] reads the release's mc_task.json in its key order, as
+// the hub's truthful_qa dataset the harness reads was made from it;
+// [TruthfulQAData.Dataset] turns MC2's answers into texts to learn from.
+// In the pipeline, mmlu.tasks takes truthfulqa_mc1 and truthfulqa_mc2,
+// and task_params=truthfulqa learns from one part of the questions and
+// scores the rest.
+//
 // # Zero-shot judge and likelihoods
 //
 // [Model.ZeroShot] asks a chat model a question about each text and

@@ -152,6 +152,8 @@ type pipelinePlan struct {
 
 	dataset, dataFile string // dataFile: a path, or "builtin:data/x.json"
 	src, dst          []string
+	tqaFit, tqaEval   *TruthfulQAData // dataset truthfulqa: the questions learned from and the rest
+	tqaFrac           float64         // their task_params.dataset_params.fit_fraction
 
 	dataDir, cacheDir, resultsDir, intCacheDir string
 
@@ -381,6 +383,9 @@ var supports = []string{"q_all", "q_0_100", "q_0.5_99.5", "q_1_99", "q_2_98", "q
 
 // planData finds the task's data file.
 func (p *pipelinePlan) planData() error {
+	if p.dataset == "truthfulqa" {
+		return p.planTruthfulQA()
+	}
 	switch p.dataset {
 	case "json-subsets":
 		rel, err := p.cfg.String("responses.task_params.dataset_params.json_path")
@@ -419,7 +424,7 @@ func (p *pipelinePlan) planData() error {
 	case "coco-captions-styles", "coco-captions-concepts", "diffusion-prompts":
 		return fmt.Errorf("task_params.dataset=%s: image data sets arrive with the image models, which are not in this version of actsh yet", p.dataset)
 	default:
-		valid := []string{"json-subsets", "jigsaw", "onesec"}
+		valid := []string{"json-subsets", "jigsaw", "onesec", "truthfulqa"}
 		return fmt.Errorf("task_params.dataset=%s: unknown data set%s (text data sets: %s)", p.dataset, hint(p.dataset, valid), strings.Join(valid, ", "))
 	}
 	return nil
@@ -569,6 +574,9 @@ func (r *pipelineRun) points() ([]string, error) {
 
 // loadData reads the task's data set.
 func (r *pipelineRun) loadData() (*Dataset, error) {
+	if r.dataset == "truthfulqa" {
+		return &Dataset{d: r.tqaFit.dataset()}, nil
+	}
 	var d *dataset.Dataset
 	var err error
 	switch {
@@ -636,7 +644,11 @@ func (r *pipelineRun) intervention() error {
 			return err
 		}
 		name := fmt.Sprintf("%s-%s-%s", r.incremental, r.method, r.pooling) // ml-act's folder: sorted keys' values
-		respKey := key(r.modelPath, r.dataset, r.dataFile, r.src, r.dst, r.pooling, r.seed, r.maxBatches, r.respBatch, r.seqLen, points)
+		data := r.dataFile
+		if r.dataset == "truthfulqa" { // which questions it learns from (the split's seed is r.seed)
+			data += fmt.Sprintf("#fit_fraction=%g", r.tqaFrac)
+		}
+		respKey := key(r.modelPath, r.dataset, data, r.src, r.dst, r.pooling, r.seed, r.maxBatches, r.respBatch, r.seqLen, points)
 		fitKey := key(respKey, r.incremental, r.method, r.support, r.position, r.beta, r.strength, r.fitSeed)
 		path = filepath.Join(r.intCacheDir, "interventions", r.modelName, name, r.dataset+"-"+fitKey+".act.safetensors")
 		if _, err := os.Stat(path); err == nil && r.intResume {

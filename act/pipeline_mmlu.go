@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,21 +15,31 @@ import (
 )
 
 // mmluStep is the mmlu evaluation's plan: ml-act's evaluate_eleuther.py,
-// which runs lm-evaluation-harness's mmlu task on the steered model (at
-// the intervention's hook_params.strength) and pickles the harness's
-// results to results_dir/evaluate_eleuther/eleuther.pkl. actsh scores the
-// same prompts the same way (see [Model.MMLU]) on the Hendrycks CSVs in
-// ${data_dir}/mmlu and writes results_dir/evaluate_eleuther/mmlu.json.
+// which runs lm-evaluation-harness's tasks (mmlu.tasks) on the steered
+// model (at the intervention's hook_params.strength) and pickles the
+// harness's results to results_dir/evaluate_eleuther/eleuther.pkl. actsh
+// runs MMLU's tasks (see [Model.MMLU]) on the Hendrycks CSVs in
+// ${data_dir}/mmlu, writing results_dir/evaluate_eleuther/mmlu.json, and
+// truthfulqa_mc1 and truthfulqa_mc2 (see [Model.TruthfulQA]) on
+// ${data_dir}/truthfulqa/mc_task.json, writing
+// evaluate_eleuther/truthfulqa.json; each file has the harness's layout.
 type mmluStep struct {
-	data     *MMLUData
-	dataKey  string // fingerprint of the questions read
-	tasks    []string
-	shots    int
-	limit    int     // questions per subject (0: all)
-	frac     float64 // or this fraction of each subject (the harness's limit < 1)
-	strength float64
-	batch    int
-	dir      string // results_dir/evaluate_eleuther
+	data      *MMLUData // nil without MMLU tasks
+	dataKey   string    // fingerprint of the questions read
+	tasks     []string  // mmlu.tasks
+	mmluTasks []string  // those of MMLU
+	shots     int
+	limit     int     // questions per subject or task (0: all)
+	frac      float64 // or this fraction of each (the harness's limit < 1)
+	strength  float64
+	batch     int
+	dir       string // results_dir/evaluate_eleuther
+
+	tqa            *TruthfulQAData // nil without truthfulqa tasks
+	tqaMC1, tqaMC2 bool
+	tqaHeldOut     bool   // tqa is the part the intervention was not learned from
+	tqaKey         string // fingerprint of its questions
+	tqaFirst       bool   // the tasks list truthfulqa before mmlu
 }
 
 func planMMLU(p *pipelinePlan) (func(r *pipelineRun) error, error) {
@@ -70,37 +82,68 @@ func planMMLU(p *pipelinePlan) (func(r *pipelineRun) error, error) {
 	if fast { // as ml-act's pipeline does in fast mode
 		st.limit, st.frac = 10, 0
 	}
-	for _, t := range st.tasks {
-		if t != "mmlu" && !strings.HasPrefix(t, "mmlu_") {
-			return nil, &config.Error{Key: s + "tasks", Msg: fmt.Sprintf("mmlu.tasks: %q is not an MMLU task; actsh runs the harness's mmlu, mmlu_stem, mmlu_humanities, mmlu_social_sciences, mmlu_other and mmlu_<subject>", t)}
+	mmluTasks, mc1, mc2, err := eleutherTasks(st.tasks)
+	if err != nil {
+		return nil, err
+	}
+	if len(mmluTasks) > 0 {
+		st.mmluTasks = mmluTasks
+		data, err := ReadMMLU(filepath.Join(dataDir, "mmlu"), mmluTasks...)
+		if err != nil {
+			return nil, fmt.Errorf("evaluation mmlu: %w (mmlu.data_dir=%s, from data_dir or $DATA_DIR)", err, dataDir)
+		}
+		if err := mmluCheckShots(data, st.shots); err != nil {
+			return nil, &config.Error{Key: s + "num_fewshot", Msg: fmt.Sprintf("mmlu.num_fewshot=%d: %v", st.shots, err)}
+		}
+		st.data = data
+		st.dataKey = key(data.Subjects)
+	}
+	if mc1 || mc2 {
+		st.tqaMC1, st.tqaMC2 = mc1, mc2
+		st.tqaFirst = strings.HasPrefix(st.tasks[0], "truthfulqa")
+		if err := st.planTQATasks(p, dataDir); err != nil {
+			return nil, err
 		}
 	}
-	data, err := ReadMMLU(filepath.Join(dataDir, "mmlu"), st.tasks...)
-	if err != nil {
-		return nil, fmt.Errorf("evaluation mmlu: %w (mmlu.data_dir=%s, from data_dir or $DATA_DIR)", err, dataDir)
-	}
-	if err := mmluCheckShots(data, st.shots); err != nil {
-		return nil, &config.Error{Key: s + "num_fewshot", Msg: fmt.Sprintf("mmlu.num_fewshot=%d: %v", st.shots, err)}
-	}
-	st.data = data
-	st.dataKey = key(data.Subjects)
 	st.dir = filepath.Join(results, "evaluate_eleuther")
 	return st.run, nil
 }
 
-// mmluPartial is one finished subject in the resumable partial file.
+// mmluPartial is one finished unit of the eleuther evaluation in the
+// resumable partial file: an MMLU subject, or a chunk of TruthfulQA
+// questions.
 type mmluPartial struct {
-	Subject string     `json:"subject"`
-	Items   []MMLUItem `json:"items"`
+	Subject    string           `json:"subject,omitempty"`
+	Items      []MMLUItem       `json:"items,omitempty"`
+	TruthfulQA *tqaPartialChunk `json:"truthfulqa,omitempty"`
 }
 
 func (st *mmluStep) run(r *pipelineRun) error {
 	out := filepath.Join(st.dir, "mmlu.json")
 	rel, _ := filepath.Rel(r.resultsDir, out)
 	stepKey := key("mmlu/1", r.modelPath, r.tHash, r.position, st.strength, st.shots, st.limit, st.frac, st.dataKey)
+	var outputs []string // in the order they are written
+	if st.data != nil {
+		outputs = append(outputs, rel)
+	}
+	if st.tqa != nil {
+		stepKey = key(stepKey, "truthfulqa/1", st.tqaMC1, st.tqaMC2, st.tqaKey)
+		if st.tqaFirst {
+			outputs = slices.Insert(outputs, 0, tqaOutput)
+		} else {
+			outputs = append(outputs, tqaOutput)
+		}
+	}
 	marker := filepath.Join(st.dir, ".mmlu.key")
-	if r.skipIfDone("mmlu", marker, stepKey, rel) {
+	if r.skipIfDone("mmlu", marker, stepKey, outputs...) {
 		return nil
+	}
+	// The files describe this run only: one an earlier run wrote for tasks
+	// not asked for now goes.
+	for _, f := range []string{rel, tqaOutput} {
+		if !slices.Contains(outputs, f) {
+			os.Remove(filepath.Join(r.resultsDir, f))
+		}
 	}
 	recs, log, err := openStepLog[mmluPartial](out+".partial", stepKey)
 	if err != nil {
@@ -108,9 +151,35 @@ func (st *mmluStep) run(r *pipelineRun) error {
 	}
 	defer log.close()
 	done := map[string][]MMLUItem{}
+	tqaDone := map[int][]TruthfulQAItem{}
 	for _, p := range recs {
-		done[p.Subject] = p.Items
+		if p.TruthfulQA != nil {
+			tqaDone[p.TruthfulQA.From] = p.TruthfulQA.Items
+		} else {
+			done[p.Subject] = p.Items
+		}
 	}
+	if st.tqa != nil && st.tqaFirst {
+		if err := st.runTQA(r, tqaDone, log); err != nil {
+			return err
+		}
+	}
+	if st.data != nil {
+		if err := st.runMMLU(r, rel, done, log); err != nil {
+			return err
+		}
+	}
+	if st.tqa != nil && !st.tqaFirst {
+		if err := st.runTQA(r, tqaDone, log); err != nil {
+			return err
+		}
+	}
+	return log.finish(marker, stepKey)
+}
+
+// runMMLU scores MMLU's subjects, resuming those an interrupted run
+// finished, and writes evaluate_eleuther/mmlu.json (rel).
+func (st *mmluStep) runMMLU(r *pipelineRun, rel string, done map[string][]MMLUItem, log *stepLog) error {
 	if len(done) > 0 {
 		r.logf("mmlu: resuming after %d of %d subjects", len(done), len(st.data.Subjects))
 	}
@@ -124,7 +193,7 @@ func (st *mmluStep) run(r *pipelineRun) error {
 	run := mmluRun{shots: st.shots, limit: st.limit, frac: st.frac, strength: st.strength, bar: bar, done: done,
 		opts: []Option{Batch(st.batch), withContext(r.ctx)},
 		after: func(subject string, items []MMLUItem) error {
-			if err := log.add(mmluPartial{subject, items}); err != nil {
+			if err := log.add(mmluPartial{Subject: subject, Items: items}); err != nil {
 				return err
 			}
 			pipelineEvent("mmlu")
@@ -147,9 +216,6 @@ func (st *mmluStep) run(r *pipelineRun) error {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 	if err := r.writeResult(rel, append(data, '\n')); err != nil {
-		return err
-	}
-	if err := log.finish(marker, stepKey); err != nil {
 		return err
 	}
 	r.logf("mmlu: accuracy %.4f over %d questions (%s)", res.Overall.Acc, res.Overall.N, rel)
@@ -223,7 +289,7 @@ func (st *mmluStep) report(r *pipelineRun, res *MMLUResult) map[string]any {
 			"strength":         st.strength,
 			"num_fewshot":      st.shots,
 			"limit":            limit,
-			"tasks":            st.tasks,
+			"tasks":            st.mmluTasks,
 			"data_dir":         st.data.Dir,
 			"data":             "Hendrycks et al.'s MMLU CSVs (data.tar); the harness reads the same questions from the hub",
 		},

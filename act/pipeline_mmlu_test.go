@@ -143,7 +143,7 @@ func TestPipelineMMLUBadSettings(t *testing.T) {
 		{"mmlu.limit=ten", "mmlu.limit=ten: want null"},
 		{"mmlu.limit=2.5", "mmlu.limit=2.5: want null"},
 		{"mmlu.batch_size=0", "mmlu.batch_size=0: want auto"},
-		{"mmlu.tasks=[hellaswag]", `"hellaswag" is not an MMLU task`},
+		{"mmlu.tasks=[hellaswag]", `"hellaswag" is not a task actsh runs`},
 		{"mmlu.tasks=[mmlu_anatomyy]", `did you mean "anatomy"?`},
 		{"mmlu.tasks=[mmlu]", "anatomy_dev.csv and 105 more of the 114 files"},
 		{"data_dir=" + empty, "MMLU data missing in " + filepath.Join(empty, "mmlu") + " ("},

@@ -5,7 +5,7 @@
 //	text_generation.yaml            primary config for language models
 //	text_to_image_generation.yaml   primary config for image models
 //	model/                          gpt2, gemma-2-2b, Meta-Llama-3-8B, SDXL-Lightning, FLUX.1-schnell, tiny
-//	task_params/                    giraffes, toxicity, coco_styles, coco_concepts, diffusion_prompts
+//	task_params/                    giraffes, toxicity, truthfulqa, coco_styles, coco_concepts, diffusion_prompts
 //	intervention_params/            linear_ot, mean_ot, gaussian_ot, aura, none, act_add, iti_c, exact_ot
 //	wandb/act.yaml                  kept for ml-act's overrides; actsh logs nothing to wandb
 //	data/                           small data sets the task configs name (actsh's own giraffes.json)

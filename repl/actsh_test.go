@@ -147,6 +147,69 @@ func TestToxicityRecipe(t *testing.T) {
 	}
 }
 
+// TestTruthfulQARecipe runs recipes/truthfulqa.go at CI size (-small: the
+// embedded model, act/testdata's synthetic TruthfulQA questions and MMLU
+// subjects) through the pipeline, every method, and checks its table and
+// that the held-out questions were scored; then two seeds without MMLU,
+// and a bad method.
+func TestTruthfulQARecipe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs eight pipelines")
+	}
+	res := t.TempDir()
+	args := []string{"run", "../recipes/truthfulqa.go", "-small", "-kit", "../act/testdata", "-results-dir", res}
+	out, stderr, code := runActsh(t, "", args...)
+	if code != 0 {
+		t.Fatalf("actsh run recipes/truthfulqa.go -small: exit %d: %s", code, stderr)
+	}
+	// cells returns a row's cells: method, λ, then 3 measures × (ours, paper).
+	cells := func(out, row string) []string {
+		t.Helper()
+		i := strings.Index(out, row)
+		if i < 0 {
+			t.Fatalf("no row %q in:\n%s", row, out)
+		}
+		line := out[i : i+strings.Index(out[i:], "\n")]
+		c := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(c) != 8 {
+			t.Fatalf("row %q has %d cells, want 8", line, len(c))
+		}
+		return c
+	}
+	for _, row := range []string{"| Original | – |", "| ActAdd | 1 |", "| AurA | 1 |", "| ITI-c | 1 |", "| Mean-AcT | 1 |", "| Linear-AcT | 1 |"} {
+		c := cells(out, row)
+		for k := 2; k < 8; k += 2 {
+			if _, err := strconv.ParseFloat(c[k], 64); err != nil {
+				t.Errorf("row %q: measure %d is %q, want a number", row, k/2, c[k])
+			}
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(res, "linear_ot", "seed42", "evaluate_eleuther", "truthfulqa.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), `"effective": 6`); n != 2 {
+		t.Errorf("truthfulqa.json scored other than the 6 of 12 questions not learned from in each task:\n%s", data)
+	}
+	for _, f := range []string{"linear_ot/seed42/evaluate_eleuther/mmlu.json", "linear_ot/seed42/transport.act.safetensors"} {
+		if _, err := os.Stat(filepath.Join(res, f)); err != nil {
+			t.Errorf("result %s: %v", f, err)
+		}
+	}
+
+	out, stderr, code = runActsh(t, "", append(args, "-methods", "none,linear_ot", "-seeds", "2", "-no-mmlu")...)
+	if code != 0 {
+		t.Fatalf("-seeds 2 -no-mmlu: exit %d: %s", code, stderr)
+	}
+	if c := cells(out, "| Linear-AcT | 1 |"); !strings.Contains(c[2], " ± ") || !strings.Contains(c[4], " ± ") || c[6] != "–" {
+		t.Errorf("two seeds without MMLU: cells %q, want mean ± std for MC1 and MC2 and no MMLU", c)
+	}
+	_, stderr, code = runActsh(t, "", append(args, "-methods", "none,repe")...)
+	if code != 1 || !strings.Contains(stderr, `unknown method "repe"`) {
+		t.Errorf("unknown method: exit %d, stderr %q; want 1 and a line naming it", code, stderr)
+	}
+}
+
 // TestAblationsRecipe runs recipes/ablations.go at CI size (-small) through
 // the pipeline, every section, and checks that each table has its rows and
 // a number in each of our cells (CLS toxicity, PPL-Wiki, Self-BLEU); then

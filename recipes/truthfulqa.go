@@ -1,0 +1,298 @@
+//go:build ignore
+
+// Recipe truthfulqa reproduces the paper's truthfulness experiment (Table
+// 3): for each method, the pipeline learns the intervention from
+// TruthfulQA itself (the false answers → the true answers of a seeded half
+// of the questions) at the paper's layers, and measures with the
+// intervention active
+//
+//   - MC1: the share of the other questions whose true answer the model
+//     finds likeliest among MC1's choices (lm-evaluation-harness's
+//     truthfulqa_mc1);
+//   - MC2: the normalised probability the model gives MC2's true answers
+//     (truthfulqa_mc2);
+//   - MMLU: 5-shot accuracy (the harness's mmlu), what the steering costs;
+//
+// mean ± std over seeds (each seed a new split and a new fit), and prints
+// them beside the paper's numbers as Markdown.
+//
+//	go run ./cmd/actsh run recipes/truthfulqa.go -small     # CI size: tiny model, act/testdata's synthetic kit
+//	go run ./cmd/actsh run recipes/truthfulqa.go -model gemma-2-2b -seeds 5 -data-dir $DATA_DIR
+//
+// Flags (after the file name): -model (a model config: gemma-2-2b,
+// Meta-Llama-3-8B, gpt2, tiny), -model-path, -methods, -seeds, -strength
+// method=λ,..., -fit-fraction, -limit, -no-mmlu, -mmlu-seeds, -data-dir,
+// -cache-dir, -results-dir, -actadd-layer, -small, -kit.
+// The README's "TruthfulQA" section says what a full run needs.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/actsh/actsh/act"
+)
+
+// method is one row of Table 3: the pipeline's intervention and the
+// model config's layer set it steers (default_module_names), as in the
+// toxicity recipe.
+type method struct {
+	name, label, intervention string
+	sets                      map[string]string // model config → set
+}
+
+var methods = []method{
+	{"none", "Original", "none", nil},
+	{"act_add", "ActAdd", "act_add", nil}, // one residual layer: actAddLayer
+	{"aura", "AurA", "aura", map[string]string{"*": "icml24"}},
+	{"iti_c", "ITI-c", "iti_c", map[string]string{"*": "attention_heads"}},
+	{"mean_ot", "Mean-AcT", "mean_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
+	{"linear_ot", "Linear-AcT", "linear_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
+}
+
+// actAddLayer is where ActAdd adds its vector: one block output in the
+// middle of the model; -actadd-layer changes it.
+var actAddLayer = map[string]string{
+	"gemma-2-2b":      "model.layers.13",
+	"Meta-Llama-3-8B": "model.layers.16",
+	"gpt2":            "transformer.h.6",
+	"tiny":            "transformer.h.1",
+}
+
+// paper holds Table 3's numbers printed beside ours: model → method →
+// measure → value. The table could not be read on the offline machine
+// this recipe was written on, so every cell prints "?" until someone
+// copies them from the paper (arXiv 2410.23054, Table 3).
+var paper = map[string]map[string]map[string]float64{
+	"gemma-2-2b":      {},
+	"Meta-Llama-3-8B": {},
+}
+
+// measures are the table's columns.
+var measures = []struct{ key, title string }{
+	{"mc1", "MC1 %"},
+	{"mc2", "MC2 %"},
+	{"mmlu", "MMLU %"},
+}
+
+func main() {
+	model := flag.String("model", "gemma-2-2b", "model config (gemma-2-2b, Meta-Llama-3-8B, gpt2, tiny)")
+	modelPath := flag.String("model-path", "", "checkpoint folder or HF id instead of the config's model_path")
+	names := flag.String("methods", "none,act_add,aura,iti_c,mean_ot,linear_ot", "methods (rows), in order")
+	seeds := flag.Int("seeds", 1, "seeds per method, each a new split of the questions and a new fit; measures are mean ± std over them")
+	strengths := flag.String("strength", "", "method=λ,... (default 1 for every method)")
+	fitFraction := flag.Float64("fit-fraction", 0.5, "fraction of TruthfulQA's questions the intervention learns from; the rest are scored")
+	limit := flag.Int("limit", 0, "questions per task (mmlu.limit: each MMLU subject, and each of truthfulqa_mc1/mc2; 0: all)")
+	noMMLU := flag.Bool("no-mmlu", false, "skip MMLU (TruthfulQA alone)")
+	mmluSeeds := flag.Int("mmlu-seeds", 0, "run MMLU for the first n seeds only (0: all)")
+	dataDir := flag.String("data-dir", os.Getenv("DATA_DIR"), "data directory holding truthfulqa/ and mmlu/ (actsh download truthfulqa mmlu)")
+	cacheDir := flag.String("cache-dir", "", "cache directory (default: data directory)")
+	resultsDir := flag.String("results-dir", "truthfulqa-results", "where each run's results go (one folder per method and seed)")
+	actAdd := flag.String("actadd-layer", "", "the block output ActAdd adds at (default: the middle block)")
+	small := flag.Bool("small", false, "CI size: model tiny and the synthetic kit (-kit)")
+	kit := flag.String("kit", "act/testdata", "the folder -small reads: truthfulqa/mc_task.json (synthetic) and mmlu/ (synthetic subjects)")
+	flag.Parse()
+
+	mmluTasks := "mmlu"
+	if *small {
+		*model = "tiny"
+		*dataDir = *kit
+		// act's MMLU test subjects (synthetic questions in Hendrycks' format)
+		mmluTasks = "mmlu_abstract_algebra,mmlu_miscellaneous,mmlu_high_school_us_history,mmlu_us_foreign_policy"
+	}
+	if *dataDir == "" {
+		fmt.Fprintln(os.Stderr, "truthfulqa: set -data-dir or DATA_DIR (the folder `actsh download truthfulqa mmlu` fills), or run -small")
+		os.Exit(2)
+	}
+	if *cacheDir == "" {
+		*cacheDir = *dataDir
+		if *small {
+			*cacheDir = filepath.Join(*resultsDir, "cache")
+		}
+	}
+	lambda := map[string]float64{}
+	if *strengths != "" {
+		for _, kv := range strings.Split(*strengths, ",") {
+			parts := strings.SplitN(kv, "=", 2)
+			v, err := strconv.ParseFloat(strings.TrimSpace(parts[len(parts)-1]), 64)
+			if len(parts) != 2 || err != nil {
+				fmt.Fprintf(os.Stderr, "truthfulqa: -strength %q: want method=λ,...\n", kv)
+				os.Exit(2)
+			}
+			lambda[strings.TrimSpace(parts[0])] = v
+		}
+	}
+	var rows []method
+	for _, n := range strings.Split(*names, ",") {
+		found := false
+		for i := range methods {
+			if methods[i].name == strings.TrimSpace(n) {
+				rows = append(rows, methods[i])
+				found = true
+			}
+		}
+		if !found {
+			fmt.Fprintf(os.Stderr, "truthfulqa: unknown method %q (known: none, act_add, aura, iti_c, mean_ot, linear_ot)\n", n)
+			os.Exit(2)
+		}
+	}
+
+	start := time.Now()
+	results := map[string]map[string][]float64{} // method → measure → per seed
+	for _, m := range rows {
+		results[m.name] = map[string][]float64{}
+		for s := 0; s < *seeds; s++ {
+			seed := 42 + s
+			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.name, fmt.Sprintf("seed%d", seed)))
+			tasks := "truthfulqa_mc1,truthfulqa_mc2"
+			withMMLU := !*noMMLU && (*mmluSeeds == 0 || s < *mmluSeeds)
+			if withMMLU {
+				tasks += "," + mmluTasks
+			}
+			ov := []string{
+				// The intervention learns from TruthfulQA's answers (configs/task_params/truthfulqa.yaml);
+				// the eleuther evaluation scores the questions it did not learn from.
+				"task_params=truthfulqa", "model=" + *model, fmt.Sprintf("seed=%d", seed),
+				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
+				"intervention_params=" + m.intervention,
+				"task_params.dataset_params.fit_fraction=" + strconv.FormatFloat(*fitFraction, 'g', -1, 64),
+				"evaluation=[mmlu]", "mmlu.tasks=[" + tasks + "]",
+			}
+			if *limit > 0 {
+				ov = append(ov, fmt.Sprintf("mmlu.limit=%d", *limit))
+			}
+			if *modelPath != "" {
+				ov = append(ov, "model.model_path="+absIfLocal(*modelPath))
+			}
+			if *small {
+				ov = append(ov, "responses.batch_size=8")
+			}
+			if m.name == "act_add" {
+				layer := *actAdd
+				if layer == "" {
+					layer = actAddLayer[*model]
+				}
+				if layer == "" {
+					fmt.Fprintf(os.Stderr, "truthfulqa: no default ActAdd layer for model %s: give -actadd-layer\n", *model)
+					os.Exit(2)
+				}
+				ov = append(ov, "model.module_names=["+layer+"]")
+			}
+			if m.sets != nil {
+				set := m.sets[*model]
+				if set == "" {
+					set = m.sets["*"]
+				}
+				ov = append(ov, "model.module_names=${model.default_module_names."+set+"}")
+			}
+			if m.name != "none" {
+				l, ok := lambda[m.name]
+				if !ok {
+					l = 1
+				}
+				ov = append(ov, "intervention_params.hook_params.strength="+strconv.FormatFloat(l, 'g', -1, 64))
+			}
+			fmt.Printf("== %s, seed %d\n", m.label, seed)
+			Pipeline("text_generation", ov...)
+			r := results[m.name]
+			tqa := readResults(filepath.Join(dir, "evaluate_eleuther", "truthfulqa.json"))
+			r["mc1"] = append(r["mc1"], 100*acc(tqa, "truthfulqa_mc1"))
+			r["mc2"] = append(r["mc2"], 100*acc(tqa, "truthfulqa_mc2"))
+			if withMMLU {
+				r["mmlu"] = append(r["mmlu"], 100*acc(readResults(filepath.Join(dir, "evaluate_eleuther", "mmlu.json")), "mmlu"))
+			}
+		}
+	}
+
+	fmt.Printf("\n### TruthfulQA, %s (%d seed(s), learned from %g of the questions, scored on the rest)\n\n", *model, *seeds, *fitFraction)
+	fmt.Print("| method | λ |")
+	for _, ms := range measures {
+		fmt.Printf(" %s | paper |", ms.title)
+	}
+	fmt.Print("\n|---|---:|")
+	for range measures {
+		fmt.Print("---:|---:|")
+	}
+	fmt.Println()
+	for _, m := range rows {
+		l := "–"
+		if m.name != "none" {
+			v, ok := lambda[m.name]
+			if !ok {
+				v = 1
+			}
+			l = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		fmt.Printf("| %s | %s |", m.label, l)
+		for _, ms := range measures {
+			fmt.Printf(" %s | %s |", MeanStd(results[m.name][ms.key]), paperCell(*model, m.name, ms.key))
+		}
+		fmt.Println()
+	}
+	fmt.Printf("\nResults in %s; done in %s.\n", *resultsDir, time.Since(start).Round(time.Second))
+	if _, ok := paper[*model]; ok {
+		fmt.Println("(paper: Table 3's cells were not available offline; copy them into the recipe's paper map.)")
+	}
+	if *small {
+		fmt.Println("(-small: a tiny model and 12 synthetic questions: the numbers check the plumbing, not truthfulness.)")
+	}
+}
+
+// readResults reads the "results" of a harness-layout JSON the eleuther
+// evaluation writes.
+func readResults(path string) map[string]map[string]any {
+	var v struct {
+		Results map[string]map[string]any `json:"results"`
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &v)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "truthfulqa: %v\n", err)
+		os.Exit(1)
+	}
+	return v.Results
+}
+
+// acc is a task's "acc,none" (NaN when absent).
+func acc(results map[string]map[string]any, task string) float64 {
+	if f, ok := results[task]["acc,none"].(float64); ok {
+		return f
+	}
+	return math.NaN()
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// absIfLocal makes a path absolute when it names an existing file or
+// folder, and leaves Hugging Face ids and "tiny" as they are.
+func absIfLocal(p string) string {
+	if _, err := os.Stat(p); err == nil && p != "tiny" {
+		return abs(p)
+	}
+	return p
+}
+
+func paperCell(model, method, measure string) string {
+	if v, ok := paper[model][method][measure]; ok {
+		return fmt.Sprintf("%.2f", v)
+	}
+	if _, ok := paper[model]; ok {
+		return "?"
+	}
+	return "–"
+}
