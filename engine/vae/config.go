@@ -31,26 +31,26 @@ type Config struct {
 
 // rawConfig mirrors config.json; pointers tell a missing key from a zero.
 type rawConfig struct {
-	ClassName         string          `json:"_class_name"`
-	InChannels        *int            `json:"in_channels"`
-	OutChannels       *int            `json:"out_channels"`
-	DownBlockTypes    []string        `json:"down_block_types"`
-	UpBlockTypes      []string        `json:"up_block_types"`
-	BlockOutChannels  []int           `json:"block_out_channels"`
-	LayersPerBlock    *int            `json:"layers_per_block"`
-	ActFn             *string         `json:"act_fn"`
-	LatentChannels    *int            `json:"latent_channels"`
-	NormNumGroups     *int            `json:"norm_num_groups"`
-	SampleSize        json.RawMessage `json:"sample_size"`
-	ScalingFactor     *float64        `json:"scaling_factor"`
-	ShiftFactor       *float64        `json:"shift_factor"`
-	LatentsMean       []float64       `json:"latents_mean"`
-	LatentsStd        []float64       `json:"latents_std"`
-	UseQuantConv      *bool           `json:"use_quant_conv"`
-	UsePostQuantConv  *bool           `json:"use_post_quant_conv"`
-	MidBlockAddAttn   *bool           `json:"mid_block_add_attention"`
-	NormType          *string         `json:"norm_type"`
-	ForceUpcast       *bool           `json:"force_upcast"` // read and ignored: the package computes in float32
+	ClassName        string          `json:"_class_name"`
+	InChannels       *int            `json:"in_channels"`
+	OutChannels      *int            `json:"out_channels"`
+	DownBlockTypes   []string        `json:"down_block_types"`
+	UpBlockTypes     []string        `json:"up_block_types"`
+	BlockOutChannels []int           `json:"block_out_channels"`
+	LayersPerBlock   *int            `json:"layers_per_block"`
+	ActFn            *string         `json:"act_fn"`
+	LatentChannels   *int            `json:"latent_channels"`
+	NormNumGroups    *int            `json:"norm_num_groups"`
+	SampleSize       json.RawMessage `json:"sample_size"`
+	ScalingFactor    *float64        `json:"scaling_factor"`
+	ShiftFactor      *float64        `json:"shift_factor"`
+	LatentsMean      []float64       `json:"latents_mean"`
+	LatentsStd       []float64       `json:"latents_std"`
+	UseQuantConv     *bool           `json:"use_quant_conv"`
+	UsePostQuantConv *bool           `json:"use_post_quant_conv"`
+	MidBlockAddAttn  *bool           `json:"mid_block_add_attention"`
+	NormType         *string         `json:"norm_type"`
+	ForceUpcast      *bool           `json:"force_upcast"` // read and ignored: the package computes in float32
 }
 
 // ParseConfig reads an AutoencoderKL config.json. Missing keys take
@@ -168,7 +168,7 @@ func ParseConfig(b []byte) (*Config, error) {
 
 // Scale is the image side per latent side: 2^(len(block_out_channels)−1),
 // 8 for SD, SDXL and FLUX.
-func (c *Config) Scale() int { return 1 << (len(c.BlockOutChannels) - 1) }
+func (c Config) Scale() int { return 1 << (len(c.BlockOutChannels) - 1) }
 
 // DecoderInput maps the denoiser's latents to what vae.decode takes, as
 // the pipelines do before calling it, per channel ch:
@@ -182,7 +182,7 @@ func (c *Config) Scale() int { return 1 << (len(c.BlockOutChannels) - 1) }
 // rule on the host. z is [B, latent_channels, h, w] flattened and hw = h·w;
 // dst receives the result (allocated when nil; z itself allowed). Each
 // operation is rounded to float32 in the pipelines' order.
-func (c *Config) DecoderInput(dst, z []float32, hw int) []float32 {
+func (c Config) DecoderInput(dst, z []float32, hw int) []float32 {
 	if dst == nil {
 		dst = make([]float32, len(z))
 	}

@@ -147,7 +147,7 @@ func tiledDecode(z grid, T, s int, f float64, dec func(grid) (grid, error)) (gri
 	}
 	// Blend in place, as diffusers does: a tile blended into its
 	// neighbours is the neighbour of the next.
-	B, C := z.dims[0], z.dims[1]
+	B, C := z.dims[0], rows[0][0].dims[1]
 	outH, outW := 0, 0
 	for i, row := range rows {
 		for j, t := range row {
