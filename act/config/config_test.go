@@ -282,3 +282,46 @@ func TestFloatForInt(t *testing.T) {
 		t.Errorf("num_sentences=2.5 read as an integer: %v, want an error saying it wants an integer", err)
 	}
 }
+
+// A resolver argument may be a list or a dict, as OmegaConf's grammar
+// reads ${oc.select:key,[a, b]}; commas inside it do not split arguments.
+func TestResolverListArgument(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(strings.Join([]string{
+		"have: [x, y]",
+		"list: ${oc.select:nope,[mmlu, truthfulqa_mc1]}",
+		"found: ${oc.select:have,[mmlu]}",
+		`dict: "${oc.select:nope,{k: 1, j: [2, 3]}}"`,
+		`quoted: ${oc.select:nope,'[a, b]'}`,
+	}, "\n")), 0o644)
+	c, err := config.Compose(config.Options{Name: "t", Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Strings("list"); err != nil || strings.Join(v, "|") != "mmlu|truthfulqa_mc1" {
+		t.Errorf("list = %q, %v; want [mmlu truthfulqa_mc1]", v, err)
+	}
+	if v, err := c.Strings("found"); err != nil || strings.Join(v, "|") != "x|y" {
+		t.Errorf("found = %q, %v; want [x y]", v, err)
+	}
+	if v, err := c.Int("dict.k"); err != nil || v != 1 {
+		t.Errorf("dict.k = %v, %v; want 1", v, err)
+	}
+	if v, err := c.String("quoted"); err != nil || v != "[a, b]" {
+		t.Errorf("quoted = %q, %v; want the string [a, b]", v, err)
+	}
+}
+
+// The eleuther evaluation's tasks default to the task's eleuther_tasks
+// (TruthfulQA's) and to ml-act's [mmlu] otherwise.
+func TestEleutherTasksDefault(t *testing.T) {
+	for _, tc := range []struct{ task, want string }{
+		{"truthfulqa", "truthfulqa_mc1 truthfulqa_mc2 mmlu"},
+		{"toxicity", "mmlu"},
+	} {
+		c := compose(t, "text_generation", "task_params="+tc.task)
+		if v, err := c.Strings("mmlu.tasks"); err != nil || strings.Join(v, " ") != tc.want {
+			t.Errorf("task_params=%s: mmlu.tasks = %q, %v; want %s", tc.task, v, err, tc.want)
+		}
+	}
+}

@@ -61,6 +61,7 @@ func parseSegments(s string, i int, inArg bool) ([]segment, int, error) {
 			lit.Reset()
 		}
 	}
+	depth := 0 // inside [...] or {...} of a list or dict argument
 	for i < len(s) {
 		c := s[i]
 		switch {
@@ -75,10 +76,18 @@ func parseSegments(s string, i int, inArg bool) ([]segment, int, error) {
 			}
 			segs = append(segs, segment{interp: in})
 			i = next
-		case inArg && (c == ',' || c == '}'):
+		case inArg && depth == 0 && (c == ',' || c == '}'):
 			flush()
 			return segs, i, nil
 		default:
+			if inArg {
+				switch c {
+				case '[', '{':
+					depth++
+				case ']', '}':
+					depth = max(depth-1, 0)
+				}
+			}
 			lit.WriteByte(c)
 			i++
 		}
@@ -232,6 +241,16 @@ func (r *resolver) template(segs []segment, quoted bool, home []string) (*node, 
 		sb.WriteString(v.text())
 	}
 	if plain && !quoted {
+		// A list or dict argument, ${oc.select:key,[a, b]}, is one, as
+		// OmegaConf's grammar reads it.
+		if t := sb.String(); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+			p := &valueParser{s: t}
+			if v, err := p.element(true); err == nil {
+				if p.space(); p.i == len(p.s) {
+					return v, nil
+				}
+			}
+		}
 		return typed(sb.String()), nil
 	}
 	return strNode(sb.String()), nil
