@@ -85,6 +85,17 @@
 // [Classifier.ClassifyIDs] and [Classifier.LogitsIDs] take ids as the
 // tokenizer returns them (<s> … </s>), unpadded.
 //
+// # The paper's methods
+//
+// [PaperMethods] lists the methods of the paper's language tables
+// (Original, ActAdd, AurA, ITI-c, Mean-AcT, Linear-AcT) and
+// [PaperOverrides] the pipeline overrides that run one at the paper's
+// places on a model config (the configs' default_module_names sets; ActAdd
+// at one block output):
+//
+//	r := Pipeline("text_generation", append([]string{"model=gemma-2-2b"},
+//		PaperOverrides("gemma-2-2b", "linear_ot", 1, "")...)...)
+//
 // # Toxicity (RealToxicityPrompts)
 //
 // [Model.Toxicity] runs ml-act's RTP evaluation: one sampled continuation

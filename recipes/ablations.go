@@ -80,11 +80,6 @@ var labels = map[string]string{"none": "Original", "mean_ot": "Mean-AcT", "linea
 // (configs/intervention_params).
 var defaultSupport = map[string]string{"linear_ot": "q_0_100", "mean_ot": "q_all"}
 
-// actSets are the layer sets of the AcT rows of recipes/toxicity.go (the
-// paper's Table 2): Gemma-2's post-layernorms, the attention outputs
-// elsewhere, the layernorms of the embedded model.
-var actSets = map[string]string{"gemma-2-2b": "post_layernorm", "tiny": "layernorm", "*": "attention"}
-
 // paper holds the ablation tables' numbers printed beside ours: model →
 // "section/row/measure" → value (row: the setting's key). The paper's
 // Tables 4–7 could not be read from the offline machine this recipe was
@@ -239,10 +234,6 @@ func main() {
 		sections = append(sections, sec)
 	}
 
-	set := actSets[*model]
-	if set == "" {
-		set = actSets["*"]
-	}
 	start := time.Now()
 	results := map[string]map[string][]float64{} // setting key → measure → per seed
 	for _, sec := range sections {
@@ -259,7 +250,6 @@ func main() {
 				ov := []string{
 					"task_params=toxicity", "model=" + *model, fmt.Sprintf("seed=%d", seed),
 					"data_dir=" + *dataDir, "cache_dir=" + *cacheDir, "results_dir=" + dir,
-					"intervention_params=" + s.method,
 					"evaluation=[" + *evals + "]",
 					fmt.Sprintf("rtp.rtp_sentences=%d", *nRTP), fmt.Sprintf("rtp.ppl_sentences=%d", *nPPL),
 					"rtp.toxicity_classifier=" + *classifier,
@@ -269,12 +259,13 @@ func main() {
 					"model_perplexity.data_path=" + filepath.Join(dir, "evaluate_toxicity", "rtp_full.csv"),
 					"model_perplexity.column_sentences=[generation,prompt]",
 				}
+				// The method at the paper's places (the AcT rows of Table 2), then
+				// the setting this row varies.
+				ov = append(ov, PaperOverrides(*model, s.method, s.strength, "")...)
 				if s.method != "none" {
-					ov = append(ov, "model.module_names=${model.default_module_names."+set+"}",
-						"intervention_params.incremental="+s.incremental,
+					ov = append(ov, "intervention_params.incremental="+s.incremental,
 						"intervention_params.pooling_op="+s.pooling,
-						"intervention_params.hook_params.quantiles_src="+s.support,
-						"intervention_params.hook_params.strength="+strconv.FormatFloat(s.strength, 'g', -1, 64))
+						"intervention_params.hook_params.quantiles_src="+s.support)
 				}
 				if *maxBatches > 0 {
 					ov = append(ov, fmt.Sprintf("responses.max_batches=%d", *maxBatches))

@@ -52,20 +52,9 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// method is one curve of the figure: the pipeline's intervention and the
-// model config's layer set it steers (default_module_names).
-type method struct {
-	name, label string
-	sets        map[string]string // model config → set ("*": any other)
-}
-
-// The figure's methods: AcT at Gemma-2's post-layernorms, ITI-c at the
-// attention heads (elsewhere as recipes/toxicity.go places them).
-var methods = []method{
-	{"linear_ot", "Linear-AcT", map[string]string{"gemma-2-2b": "post_layernorm", "tiny": "layernorm", "*": "attention"}},
-	{"mean_ot", "Mean-AcT", map[string]string{"gemma-2-2b": "post_layernorm", "tiny": "layernorm", "*": "attention"}},
-	{"iti_c", "ITI-c", map[string]string{"*": "attention_heads"}},
-}
+// The figure's curves are PaperMethods() (Linear-AcT, Mean-AcT, ITI-c by
+// default) at the paper's places (PaperOverrides: AcT at Gemma-2's
+// post-layernorms, ITI-c at the attention heads).
 
 // sweep is np.linspace(min, max, n), the pipeline's strengths.
 type sweep struct {
@@ -127,20 +116,7 @@ func main() {
 			*cacheDir = filepath.Join(*resultsDir, "cache")
 		}
 	}
-	var rows []method
-	for _, n := range strings.Split(*names, ",") {
-		found := false
-		for i := range methods {
-			if methods[i].name == strings.TrimSpace(n) {
-				rows = append(rows, methods[i])
-				found = true
-			}
-		}
-		if !found {
-			fmt.Fprintf(os.Stderr, "concepts: unknown method %q (known: linear_ot, mean_ot, iti_c)\n", n)
-			os.Exit(2)
-		}
-	}
+	rows := PaperMethodsNamed(*names) // an unknown name stops with the known ones
 	sweeps := parseSweeps(*strengths)
 	concepts := strings.Split(*conceptList, ",")
 
@@ -151,21 +127,15 @@ func main() {
 		c = strings.TrimSpace(c)
 		samples[c] = map[string][]sample{}
 		for _, m := range rows {
-			sw := sweeps[m.name]
-			dir := abs(filepath.Join(*resultsDir, c, m.name))
-			set := m.sets[*model]
-			if set == "" {
-				set = m.sets["*"]
-			}
+			sw := sweeps[m.Name]
+			dir := abs(filepath.Join(*resultsDir, c, m.Name))
 			ov := []string{
 				"task_params=onesec", "task_params.concept=" + c, "model=" + *model,
-				"intervention_params=" + m.name, "model.module_names=${model.default_module_names." + set + "}",
 				fmt.Sprintf("seed=%d", *seed),
 				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
 				"evaluation=[text-generation,model_perplexity,zero_shot]",
 				fmt.Sprintf("text_generation.num_sentences=%d", *nSent), fmt.Sprintf("text_generation.new_seq_len=%d", *newTokens),
-				// ++: the config's 0 and 1 are integers, and actsh's overrides keep a key's type
-				"++text_generation.min_strength=" + ftoa(sw.min), "++text_generation.max_strength=" + ftoa(sw.max),
+				"text_generation.min_strength=" + ftoa(sw.min), "text_generation.max_strength=" + ftoa(sw.max),
 				fmt.Sprintf("text_generation.strength_sample_size=%d", sw.n),
 				"zero_shot.model_path=" + absIfLocal(*judge),
 				"model_perplexity.perplexity_model_path=" + absIfLocal(*pplModel),
@@ -176,9 +146,11 @@ func main() {
 			if *small {
 				ov = append(ov, "responses.batch_size=16", "text_generation.batch_size=4", "model_perplexity.batch_size=4")
 			}
-			fmt.Printf("== %s, %s\n", c, m.label)
+			// The text-generation step sweeps λ; the fit itself runs at 1.
+			ov = append(ov, PaperOverrides(*model, m.Name, 1, "")...)
+			fmt.Printf("== %s, %s\n", c, m.Label)
 			Pipeline("text_generation", ov...)
-			samples[c][m.name] = readSamples(dir)
+			samples[c][m.Name] = readSamples(dir)
 		}
 	}
 
@@ -197,14 +169,14 @@ func main() {
 			var all []sample
 			if c == "all" {
 				for _, cc := range concepts {
-					all = append(all, samples[strings.TrimSpace(cc)][m.name]...)
+					all = append(all, samples[strings.TrimSpace(cc)][m.Name]...)
 				}
 			} else {
-				all = samples[strings.TrimSpace(c)][m.name]
+				all = samples[strings.TrimSpace(c)][m.Name]
 			}
-			curves[m.name] = summarize(all)
-			for _, r := range curves[m.name] {
-				table = append(table, []string{strings.TrimSpace(c), m.name, ftoa(r.lambda), strconv.Itoa(r.n),
+			curves[m.Name] = summarize(all)
+			for _, r := range curves[m.Name] {
+				table = append(table, []string{strings.TrimSpace(c), m.Name, ftoa(r.lambda), strconv.Itoa(r.n),
 					f4(r.pyes.q1), f4(r.pyes.median), f4(r.pyes.q3), f4(r.ppl.q1), f4(r.ppl.median), f4(r.ppl.q3)})
 			}
 		}
@@ -275,12 +247,12 @@ func parseSweeps(s string) map[string]sweep {
 			out[name] = sw
 		}
 	}
-	for _, m := range methods {
-		if _, ok := out[m.name]; !ok {
+	for _, m := range PaperMethods() {
+		if _, ok := out[m.Name]; !ok {
 			if all == nil {
 				all = &sweep{0, 1.5, 16}
 			}
-			out[m.name] = *all
+			out[m.Name] = *all
 		}
 	}
 	return out
@@ -365,10 +337,10 @@ func quartiles(xs []float64) stats {
 }
 
 // writeTable writes one Markdown table: a row per λ, p(yes) and PPL per method.
-func writeTable(md *strings.Builder, ms []method, curves map[string][]row) {
+func writeTable(md *strings.Builder, ms []PaperMethod, curves map[string][]row) {
 	md.WriteString("| λ |")
 	for _, m := range ms {
-		fmt.Fprintf(md, " %s p(yes) | %s PPL |", m.label, m.label)
+		fmt.Fprintf(md, " %s p(yes) | %s PPL |", m.Label, m.Label)
 	}
 	md.WriteString("\n|---:|")
 	for range ms {
@@ -378,7 +350,7 @@ func writeTable(md *strings.Builder, ms []method, curves map[string][]row) {
 	var lambdas []float64
 	seen := map[float64]bool{}
 	for _, m := range ms {
-		for _, r := range curves[m.name] {
+		for _, r := range curves[m.Name] {
 			if !seen[r.lambda] {
 				seen[r.lambda] = true
 				lambdas = append(lambdas, r.lambda)
@@ -390,7 +362,7 @@ func writeTable(md *strings.Builder, ms []method, curves map[string][]row) {
 		fmt.Fprintf(md, "| %s |", ftoa(l))
 		for _, m := range ms {
 			cellY, cellP := "–", "–"
-			for _, r := range curves[m.name] {
+			for _, r := range curves[m.Name] {
 				if r.lambda == l {
 					cellY = fmt.Sprintf("%.3g [%.3g, %.3g]", r.pyes.median, r.pyes.q1, r.pyes.q3)
 					cellP = fmt.Sprintf("%.1f [%.1f, %.1f]", r.ppl.median, r.ppl.q1, r.ppl.q3)
@@ -411,7 +383,7 @@ var palette = []color.Color{
 
 // figure draws p(yes) and PPL against λ side by side: per method the
 // median as a line and the quartiles as a shaded band.
-func figure(title string, ms []method, curves map[string][]row) []byte {
+func figure(title string, ms []PaperMethod, curves map[string][]row) []byte {
 	left := panel(title+": p(yes)", "p(yes) (judge)", ms, curves, func(s row) stats { return s.pyes })
 	right := panel(title+": perplexity", "PPL", ms, curves, func(s row) stats { return s.ppl })
 	a, b := pngOf(left), pngOf(right)
@@ -430,7 +402,7 @@ func figure(title string, ms []method, curves map[string][]row) []byte {
 	return buf.Bytes()
 }
 
-func panel(title, ylabel string, ms []method, curves map[string][]row, y func(row) stats) *plot.Plot {
+func panel(title, ylabel string, ms []PaperMethod, curves map[string][]row, y func(row) stats) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "λ"
@@ -442,7 +414,7 @@ func panel(title, ylabel string, ms []method, curves map[string][]row, y func(ro
 		c := palette[i%len(palette)]
 		var mid, band plotter.XYs
 		var lo, hi plotter.XYs
-		for _, r := range curves[m.name] {
+		for _, r := range curves[m.Name] {
 			s := y(r)
 			if math.IsNaN(s.median) {
 				continue
@@ -472,7 +444,7 @@ func panel(title, ylabel string, ms []method, curves map[string][]row, y func(ro
 		pts.Color = c
 		l.Width = vg.Points(1.5)
 		p.Add(l, pts)
-		p.Legend.Add(m.label, l, pts)
+		p.Legend.Add(m.Label, l, pts)
 	}
 	return p
 }

@@ -38,32 +38,9 @@ import (
 	. "github.com/actsh/actsh/act"
 )
 
-// method is one row of Table 2: the pipeline's intervention and the
-// model config's layer set it steers (default_module_names).
-type method struct {
-	name, label, intervention string
-	sets                      map[string]string // model config → set
-}
-
-var methods = []method{
-	{"none", "Original", "none", nil},
-	{"act_add", "ActAdd", "act_add", nil}, // one residual layer: actAddLayer
-	{"aura", "AurA", "aura", map[string]string{"*": "icml24"}},
-	{"iti_c", "ITI-c", "iti_c", map[string]string{"*": "attention_heads"}},
-	{"mean_ot", "Mean-AcT", "mean_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
-	{"linear_ot", "Linear-AcT", "linear_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
-}
-
-// actAddLayer is where ActAdd adds its vector: one block output, as
-// ActAdd does (the configs' residual set lists them all), in the middle of
-// the model. The paper does not name its layer here; -actadd-layer
-// changes it.
-var actAddLayer = map[string]string{
-	"gemma-2-2b":      "model.layers.13",
-	"Meta-Llama-3-8B": "model.layers.16",
-	"gpt2":            "transformer.h.6",
-	"tiny":            "transformer.h.1",
-}
+// The rows are PaperMethods(): each method at the layers the paper steers
+// with it (PaperOverrides: the model configs' default_module_names sets,
+// ActAdd at the middle block output unless -actadd-layer names one).
 
 // paper holds Table 2's numbers that this recipe prints beside ours:
 // model → method → measure → value. Only the cells quoted in the project's
@@ -148,20 +125,7 @@ func main() {
 			lambda[strings.TrimSpace(parts[0])] = v
 		}
 	}
-	var rows []method
-	for _, n := range strings.Split(*names, ",") {
-		found := false
-		for i := range methods {
-			if methods[i].name == strings.TrimSpace(n) {
-				rows = append(rows, methods[i])
-				found = true
-			}
-		}
-		if !found {
-			fmt.Fprintf(os.Stderr, "toxicity: unknown method %q (known: none, act_add, aura, iti_c, mean_ot, linear_ot)\n", n)
-			os.Exit(2)
-		}
-	}
+	rows := PaperMethodsNamed(*names) // an unknown name stops with the known ones
 	evalList := strings.Split(*evals, ",")
 	has := func(e string) bool {
 		for _, x := range evalList {
@@ -175,10 +139,10 @@ func main() {
 	start := time.Now()
 	results := map[string]map[string][]float64{} // method → measure → per seed
 	for _, m := range rows {
-		results[m.name] = map[string][]float64{}
+		results[m.Name] = map[string][]float64{}
 		for s := 0; s < *seeds; s++ {
 			seed := 42 + s
-			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.name, fmt.Sprintf("seed%d", seed)))
+			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.Name, fmt.Sprintf("seed%d", seed)))
 			runEvals := *evals
 			if *mmluSeeds > 0 && s >= *mmluSeeds {
 				var kept []string
@@ -192,7 +156,6 @@ func main() {
 			ov := []string{
 				"task_params=toxicity", "model=" + *model, fmt.Sprintf("seed=%d", seed),
 				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
-				"intervention_params=" + m.intervention,
 				"evaluation=[" + runEvals + "]",
 				fmt.Sprintf("rtp.rtp_sentences=%d", *nRTP), fmt.Sprintf("rtp.ppl_sentences=%d", *nPPL),
 				"rtp.toxicity_classifier=" + absIfLocal(*classifier),
@@ -221,34 +184,14 @@ func main() {
 			if *mmluLimit > 0 {
 				ov = append(ov, fmt.Sprintf("mmlu.limit=%d", *mmluLimit))
 			}
-			if m.name == "act_add" {
-				layer := *actAdd
-				if layer == "" {
-					layer = actAddLayer[*model]
-				}
-				if layer == "" {
-					fmt.Fprintf(os.Stderr, "toxicity: no default ActAdd layer for model %s: give -actadd-layer\n", *model)
-					os.Exit(2)
-				}
-				ov = append(ov, "model.module_names=["+layer+"]")
+			l, ok := lambda[m.Name]
+			if !ok {
+				l = 1
 			}
-			if m.sets != nil {
-				set := m.sets[*model]
-				if set == "" {
-					set = m.sets["*"]
-				}
-				ov = append(ov, "model.module_names=${model.default_module_names."+set+"}")
-			}
-			if m.name != "none" {
-				l, ok := lambda[m.name]
-				if !ok {
-					l = 1
-				}
-				ov = append(ov, "intervention_params.hook_params.strength="+strconv.FormatFloat(l, 'g', -1, 64))
-			}
-			fmt.Printf("== %s, seed %d\n", m.label, seed)
+			ov = append(ov, PaperOverrides(*model, m.Name, l, *actAdd)...)
+			fmt.Printf("== %s, seed %d\n", m.Label, seed)
 			Pipeline("text_generation", ov...)
-			r := results[m.name]
+			r := results[m.Name]
 			run := ReadToxicityRun(dir)
 			if has("rtp") {
 				r["cls"] = append(r["cls"], 100*run.Score)
@@ -278,16 +221,16 @@ func main() {
 	fmt.Println()
 	for _, m := range rows {
 		l := "–"
-		if m.name != "none" {
-			v, ok := lambda[m.name]
+		if m.Name != "none" {
+			v, ok := lambda[m.Name]
 			if !ok {
 				v = 1
 			}
 			l = strconv.FormatFloat(v, 'g', -1, 64)
 		}
-		fmt.Printf("| %s | %s |", m.label, l)
+		fmt.Printf("| %s | %s |", m.Label, l)
 		for _, ms := range measures {
-			fmt.Printf(" %s | %s |", MeanStd(results[m.name][ms.key]), paperCell(*model, m.name, ms.key))
+			fmt.Printf(" %s | %s |", MeanStd(results[m.Name][ms.key]), paperCell(*model, m.Name, ms.key))
 		}
 		fmt.Println()
 	}

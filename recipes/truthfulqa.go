@@ -40,31 +40,8 @@ import (
 	. "github.com/actsh/actsh/act"
 )
 
-// method is one row of Table 3: the pipeline's intervention and the
-// model config's layer set it steers (default_module_names), as in the
-// toxicity recipe.
-type method struct {
-	name, label, intervention string
-	sets                      map[string]string // model config → set
-}
-
-var methods = []method{
-	{"none", "Original", "none", nil},
-	{"act_add", "ActAdd", "act_add", nil}, // one residual layer: actAddLayer
-	{"aura", "AurA", "aura", map[string]string{"*": "icml24"}},
-	{"iti_c", "ITI-c", "iti_c", map[string]string{"*": "attention_heads"}},
-	{"mean_ot", "Mean-AcT", "mean_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
-	{"linear_ot", "Linear-AcT", "linear_ot", map[string]string{"gemma-2-2b": "post_layernorm", "*": "attention", "tiny": "layernorm"}},
-}
-
-// actAddLayer is where ActAdd adds its vector: one block output in the
-// middle of the model; -actadd-layer changes it.
-var actAddLayer = map[string]string{
-	"gemma-2-2b":      "model.layers.13",
-	"Meta-Llama-3-8B": "model.layers.16",
-	"gpt2":            "transformer.h.6",
-	"tiny":            "transformer.h.1",
-}
+// The rows are PaperMethods() at the paper's places (PaperOverrides), as
+// in recipes/toxicity.go.
 
 // paper holds Table 3's numbers printed beside ours: model → method →
 // measure → value. The table could not be read on the offline machine
@@ -129,28 +106,15 @@ func main() {
 			lambda[strings.TrimSpace(parts[0])] = v
 		}
 	}
-	var rows []method
-	for _, n := range strings.Split(*names, ",") {
-		found := false
-		for i := range methods {
-			if methods[i].name == strings.TrimSpace(n) {
-				rows = append(rows, methods[i])
-				found = true
-			}
-		}
-		if !found {
-			fmt.Fprintf(os.Stderr, "truthfulqa: unknown method %q (known: none, act_add, aura, iti_c, mean_ot, linear_ot)\n", n)
-			os.Exit(2)
-		}
-	}
+	rows := PaperMethodsNamed(*names) // an unknown name stops with the known ones
 
 	start := time.Now()
 	results := map[string]map[string][]float64{} // method → measure → per seed
 	for _, m := range rows {
-		results[m.name] = map[string][]float64{}
+		results[m.Name] = map[string][]float64{}
 		for s := 0; s < *seeds; s++ {
 			seed := 42 + s
-			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.name, fmt.Sprintf("seed%d", seed)))
+			dir, _ := filepath.Abs(filepath.Join(*resultsDir, m.Name, fmt.Sprintf("seed%d", seed)))
 			tasks := "truthfulqa_mc1,truthfulqa_mc2"
 			withMMLU := !*noMMLU && (*mmluSeeds == 0 || s < *mmluSeeds)
 			if withMMLU {
@@ -161,7 +125,6 @@ func main() {
 				// the eleuther evaluation scores the questions it did not learn from.
 				"task_params=truthfulqa", "model=" + *model, fmt.Sprintf("seed=%d", seed),
 				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
-				"intervention_params=" + m.intervention,
 				"task_params.dataset_params.fit_fraction=" + strconv.FormatFloat(*fitFraction, 'g', -1, 64),
 				"evaluation=[mmlu]", "mmlu.tasks=[" + tasks + "]",
 			}
@@ -174,34 +137,14 @@ func main() {
 			if *small {
 				ov = append(ov, "responses.batch_size=8")
 			}
-			if m.name == "act_add" {
-				layer := *actAdd
-				if layer == "" {
-					layer = actAddLayer[*model]
-				}
-				if layer == "" {
-					fmt.Fprintf(os.Stderr, "truthfulqa: no default ActAdd layer for model %s: give -actadd-layer\n", *model)
-					os.Exit(2)
-				}
-				ov = append(ov, "model.module_names=["+layer+"]")
+			l, ok := lambda[m.Name]
+			if !ok {
+				l = 1
 			}
-			if m.sets != nil {
-				set := m.sets[*model]
-				if set == "" {
-					set = m.sets["*"]
-				}
-				ov = append(ov, "model.module_names=${model.default_module_names."+set+"}")
-			}
-			if m.name != "none" {
-				l, ok := lambda[m.name]
-				if !ok {
-					l = 1
-				}
-				ov = append(ov, "intervention_params.hook_params.strength="+strconv.FormatFloat(l, 'g', -1, 64))
-			}
-			fmt.Printf("== %s, seed %d\n", m.label, seed)
+			ov = append(ov, PaperOverrides(*model, m.Name, l, *actAdd)...)
+			fmt.Printf("== %s, seed %d\n", m.Label, seed)
 			Pipeline("text_generation", ov...)
-			r := results[m.name]
+			r := results[m.Name]
 			tqa := readResults(filepath.Join(dir, "evaluate_eleuther", "truthfulqa.json"))
 			r["mc1"] = append(r["mc1"], 100*acc(tqa, "truthfulqa_mc1"))
 			r["mc2"] = append(r["mc2"], 100*acc(tqa, "truthfulqa_mc2"))
@@ -223,16 +166,16 @@ func main() {
 	fmt.Println()
 	for _, m := range rows {
 		l := "–"
-		if m.name != "none" {
-			v, ok := lambda[m.name]
+		if m.Name != "none" {
+			v, ok := lambda[m.Name]
 			if !ok {
 				v = 1
 			}
 			l = strconv.FormatFloat(v, 'g', -1, 64)
 		}
-		fmt.Printf("| %s | %s |", m.label, l)
+		fmt.Printf("| %s | %s |", m.Label, l)
 		for _, ms := range measures {
-			fmt.Printf(" %s | %s |", MeanStd(results[m.name][ms.key]), paperCell(*model, m.name, ms.key))
+			fmt.Printf(" %s | %s |", MeanStd(results[m.Name][ms.key]), paperCell(*model, m.Name, ms.key))
 		}
 		fmt.Println()
 	}
