@@ -90,6 +90,7 @@ func same(t *testing.T, tol float64, fn func([]*Node) []*Node, inputs ...*tensor
 			scale = math.Max(scale, math.Abs(float64(wf[j])))
 			diff = math.Max(diff, math.Abs(float64(gf[j]-wf[j])))
 		}
+		t.Logf("output %d: max |Δ| %.3g (scale %.3g)", i, diff, scale)
 		if diff > tol*math.Max(scale, 1) {
 			t.Errorf("output %d: max |Δ| %.3g (scale %.3g), tolerance %.1g relative", i, diff, scale, tol)
 		}
@@ -347,5 +348,71 @@ func TestProfiling(t *testing.T) {
 		if !strings.Contains(rep, want) {
 			t.Errorf("profile lacks %q:\n%s", want, rep)
 		}
+	}
+}
+
+// TestConvGeneral compares convolutions with the pure-Go backend: nn.Conv2d
+// layouts (NCHW input, OIHW kernel) on the matrix kernels — 3×3 and 1×1,
+// strides 1 and 2, paddings 0, 1 and uneven, odd sizes, batches, an image
+// convolved in several bands of output rows — and the layouts left to the
+// fallback (channels last, dilation, groups). Tolerance 1e-5 relative to
+// the largest output: the products sum C·KH·KW terms in another order.
+func TestConvGeneral(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	nchw := backends.ConvolveAxesConfig{
+		InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
+		KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
+		OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3},
+	}
+	nhwc := backends.ConvolveAxesConfig{
+		InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelOutputChannels: 3, KernelInputChannels: 2, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
+	}
+	for _, tc := range []struct {
+		name     string
+		x, w     []int
+		axes     backends.ConvolveAxesConfig
+		strides  []int
+		paddings [][2]int
+		dilation []int
+		groups   int
+		native   bool
+	}{
+		{"3x3 same", []int{1, 4, 9, 7}, []int{5, 4, 3, 3}, nchw, []int{1, 1}, [][2]int{{1, 1}, {1, 1}}, nil, 1, true},
+		{"3x3 valid batch 2", []int{2, 3, 8, 11}, []int{6, 3, 3, 3}, nchw, []int{1, 1}, nil, nil, 1, true},
+		{"3x3 stride 2 pad 1", []int{2, 5, 13, 10}, []int{4, 5, 3, 3}, nchw, []int{2, 2}, [][2]int{{1, 1}, {1, 1}}, nil, 1, true},
+		{"3x3 stride 2 odd", []int{1, 3, 9, 9}, []int{8, 3, 3, 3}, nchw, []int{2, 2}, nil, nil, 1, true},
+		{"downsample pad (0,1)", []int{1, 4, 8, 8}, []int{4, 4, 3, 3}, nchw, []int{2, 2}, [][2]int{{0, 1}, {0, 1}}, nil, 1, true},
+		{"uneven", []int{1, 3, 10, 12}, []int{5, 3, 3, 2}, nchw, []int{1, 2}, [][2]int{{2, 0}, {1, 1}}, nil, 1, true},
+		{"1x1", []int{3, 7, 5, 6}, []int{9, 7, 1, 1}, nchw, []int{1, 1}, nil, nil, 1, true},
+		{"1x1 stride 2", []int{1, 7, 9, 9}, []int{4, 7, 1, 1}, nchw, []int{2, 2}, nil, nil, 1, true},
+		{"1x1 pad 1", []int{2, 3, 4, 5}, []int{2, 3, 1, 1}, nchw, []int{1, 1}, [][2]int{{1, 1}, {1, 1}}, nil, 1, true},
+		{"bands of rows", []int{2, 256, 3, 256}, []int{2, 256, 3, 3}, nchw, []int{1, 1}, [][2]int{{1, 1}, {1, 1}}, nil, 1, true},
+		{"channels last (fallback)", []int{1, 6, 5, 3}, []int{3, 3, 3, 4}, nhwc, []int{1, 1}, [][2]int{{1, 1}, {1, 1}}, nil, 1, false},
+		{"dilation (fallback)", []int{1, 3, 9, 9}, []int{4, 3, 3, 3}, nchw, []int{1, 1}, nil, []int{2, 2}, 1, false},
+		{"groups (fallback)", []int{1, 4, 6, 6}, []int{6, 2, 3, 3}, nchw, []int{1, 1}, nil, []int{1, 1}, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conv := func(in []*Node) []*Node {
+				return []*Node{ConvGeneral(in[0], in[1], tc.axes, tc.strides, tc.paddings, nil, tc.dilation, tc.groups, 1)}
+			}
+			x, w := randTensor(r, tc.x...), randTensor(r, tc.w...)
+			same(t, 1e-5, conv, x, w)
+			b, err := cpu.New("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := NewExec(b, conv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Exec(x, w); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.(*cpu.Backend).Fallbacks()["ConvGeneral"] == 0; got != tc.native {
+				t.Errorf("own kernel: %v, want %v (fallbacks %v)", got, tc.native, b.(*cpu.Backend).Fallbacks())
+			}
+		})
 	}
 }

@@ -34,6 +34,13 @@
 //     operands whose axes do not collapse are transposed first. A
 //     ConvertDType from bfloat16 feeding a product's rhs is not run: the
 //     kernel reads the half-precision weights and widens them as it goes.
+//   - ConvGeneral on float32 in nn.Conv2d's layouts (input [B, C, H, W],
+//     kernel [O, C, KH, KW]; any strides and paddings, no dilation, one
+//     group), conv.go: y_b = W · im2col(x_b), the weights [O, C·KH·KW] as
+//     they lie times the NN kernel's B [C·KH·KW, Ho·Wo] built for a band
+//     of output rows at a time (at most 4 MiB, copied over the cores), or
+//     the image itself for a 1×1 kernel of stride 1 without padding. Other
+//     layouts, dilations and groups run on the fallback.
 //   - Fused elementwise loops (fuse.go): arithmetic, comparisons, Where,
 //     conversions and broadcasts on float32, int32 and bool values whose
 //     uses all lie in one loop (a chain, or a graph such as the steering

@@ -17,6 +17,8 @@ func nativeKernel(n *Node) kernel {
 		}
 	case backends.OpTypeDotGeneral:
 		return dotKernel(n)
+	case backends.OpTypeConvGeneral:
+		return convKernel(n)
 	case backends.OpTypeTranspose:
 		perm := n.params.(*transposeParams).perm
 		dims := n.inputs[0].shape.Dimensions

@@ -145,10 +145,12 @@ func (b *Builder) Concatenate(axis int, operands ...backends.Op) (backends.Op, e
 	}))
 }
 
-// ConvGeneral implements backends.StandardOps.
+// ConvGeneral implements backends.StandardOps. 2-D float32 convolutions
+// laid out as nn.Conv2d run on the matrix kernels (conv.go).
 func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveAxesConfig, strides []int, paddings [][2]int,
 	inputDilations, kernelDilations []int, channelGroupCount, batchGroupCount int) (backends.Op, error) {
-	return b.op(backends.OpTypeConvGeneral, []backends.Op{input, kernel}, nil, one(func(s backends.Builder, in []backends.Op) (backends.Op, error) {
+	params := &convParams{axes.Clone(), clone(strides), clone(paddings), clone(inputDilations), clone(kernelDilations), channelGroupCount, batchGroupCount}
+	return b.op(backends.OpTypeConvGeneral, []backends.Op{input, kernel}, params, one(func(s backends.Builder, in []backends.Op) (backends.Op, error) {
 		return s.ConvGeneral(in[0], in[1], axes, strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
 	}))
 }
