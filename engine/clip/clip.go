@@ -211,37 +211,19 @@ func (m *Model) Params() map[string]*tensors.Tensor { return m.params }
 // returns last_hidden_state [B, T, hidden_size].
 func (m *Model) Forward(p *engine.Pass) *Node {
 	c := m.cfg
-	D, H := c.HiddenSize, c.NumAttentionHeads
-	hd := D / H
-	B, T := p.Batch, p.Len
-	eps := c.LayerNormEps
+	hd := c.HiddenSize / c.NumAttentionHeads
 	w := p.Weight
-	lin := func(x *Node, name string) *Node { return engine.Linear(x, w(name+".weight"), w(name+".bias")) }
-	ln := func(x *Node, name string) *Node { return engine.LayerNorm(x, w(name+".weight"), w(name+".bias"), eps) }
-
 	e := "text_model.embeddings."
 	x := Add(engine.Embed(w(e+"token_embedding.weight"), p.Tokens), engine.Embed(w(e+"position_embedding.weight"), m.positions(p)))
 	x = p.Point("text_model.embeddings", x)
 
-	act := activations[c.HiddenAct]
-	heads := func(y *Node) *Node { return Reshape(y, B, T, H, hd) }
+	ops := layerOps{weight: w, point: p.Point, heads: c.NumAttentionHeads, eps: c.LayerNormEps, act: activations[c.HiddenAct]}
 	for i := range c.NumHiddenLayers {
-		l := layerName(i)
-		h := p.Point(l+".layer_norm1", ln(x, l+".layer_norm1"))
-		q := p.Point(l+".self_attn.q_proj", lin(h, l+".self_attn.q_proj"))
-		k := p.Point(l+".self_attn.k_proj", lin(h, l+".self_attn.k_proj"))
-		v := p.Point(l+".self_attn.v_proj", lin(h, l+".self_attn.v_proj"))
-		a := p.Attend(i, heads(q), heads(k), heads(v), engine.AttnOptions{Scale: 1 / math.Sqrt(float64(hd))})
-		a = p.Point(engine.InputPoint(l+".self_attn.out_proj"), a)
-		a = p.Point(l+".self_attn", p.Point(l+".self_attn.out_proj", lin(a, l+".self_attn.out_proj")))
-		x = Add(x, a)
-		h = p.Point(l+".layer_norm2", ln(x, l+".layer_norm2"))
-		f := p.Point(l+".mlp.fc1", lin(h, l+".mlp.fc1"))
-		f = p.Point(l+".mlp.activation_fn", act(f))
-		f = p.Point(l+".mlp", p.Point(l+".mlp.fc2", lin(f, l+".mlp.fc2")))
-		x = p.Point(l, Add(x, f))
+		x = ops.layer(layerName(i), x, func(q, k, v *Node) *Node {
+			return p.Attend(i, q, k, v, engine.AttnOptions{Scale: 1 / math.Sqrt(float64(hd))})
+		})
 	}
-	return p.Point(FinalLayerNorm, ln(x, "text_model.final_layer_norm"))
+	return p.Point(FinalLayerNorm, engine.LayerNorm(x, w("text_model.final_layer_norm.weight"), w("text_model.final_layer_norm.bias"), c.LayerNormEps))
 }
 
 // positions are the position ids: each slot's distance from the row's
