@@ -2,8 +2,12 @@ package act
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/actsh/actsh/tiny"
 )
 
 // PaperMethod is one steering method as the paper's language experiments
@@ -109,4 +113,57 @@ func PaperOverrides(model, method string, lambda float64, actAddLayer string) []
 	}
 	PaperMethodsNamed(method) // fails naming the known ones
 	panic(fmt.Sprintf("unreachable: %s", method))
+}
+
+// PaperTable holds numbers from the paper that a recipe prints beside its
+// own: model config → "row/measure" → value.
+type PaperTable map[string]map[string]float64
+
+// Cell formats the paper's number for a row and measure of a model: the
+// value, "?" where the table has the model but not that number (not
+// copied in yet), "–" for a model the paper does not run.
+func (p PaperTable) Cell(model, row, measure string) string {
+	if v, ok := p[model][row+"/"+measure]; ok {
+		return fmt.Sprintf("%.2f", v)
+	}
+	if _, ok := p[model]; ok {
+		return "?"
+	}
+	return "–"
+}
+
+// ParseStrengths reads a recipe's -strength flag, "method=λ,..." (empty:
+// none), into λ by method; a malformed entry panics naming it.
+func ParseStrengths(s string) map[string]float64 {
+	out := map[string]float64{}
+	if strings.TrimSpace(s) == "" {
+		return out
+	}
+	for _, kv := range strings.Split(s, ",") {
+		name, v, ok := strings.Cut(kv, "=")
+		l, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil || strings.TrimSpace(name) == "" {
+			fail("strength %q: want method=λ, e.g. linear_ot=0.5", kv)
+		}
+		out[strings.TrimSpace(name)] = l
+	}
+	return out
+}
+
+// LocalPath makes p absolute when it names an existing file or folder, and
+// leaves anything else (Hugging Face ids, "tiny") as it is: what a script
+// passes as a pipeline override naming a model or data that may be local.
+func LocalPath(p string) string {
+	if _, err := os.Stat(p); err != nil || p == tiny.Name {
+		return p
+	}
+	return AbsPath(p)
+}
+
+// AbsPath is filepath.Abs of p, or p where that fails.
+func AbsPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

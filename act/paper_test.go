@@ -60,3 +60,38 @@ func TestPaperOverrides(t *testing.T) {
 		t.Errorf("PaperMethods %v", m)
 	}
 }
+
+// The recipes' shared helpers: the paper's cells, -strength, local paths.
+func TestPaperHelpers(t *testing.T) {
+	p := PaperTable{"gemma-2-2b": {"linear_ot/cls": 0.56}}
+	for _, tc := range []struct{ model, row, want string }{
+		{"gemma-2-2b", "linear_ot", "0.56"}, {"gemma-2-2b", "none", "?"}, {"tiny", "linear_ot", "–"},
+	} {
+		if got := p.Cell(tc.model, tc.row, "cls"); got != tc.want {
+			t.Errorf("Cell(%s, %s) = %q, want %q", tc.model, tc.row, got, tc.want)
+		}
+	}
+	if s := ParseStrengths(" linear_ot=0.5, mean_ot=1"); len(s) != 2 || s["linear_ot"] != 0.5 || s["mean_ot"] != 1 {
+		t.Errorf("ParseStrengths = %v", s)
+	}
+	if s := ParseStrengths(""); len(s) != 0 {
+		t.Errorf("ParseStrengths(\"\") = %v", s)
+	}
+	func() {
+		defer func() {
+			if r, ok := recover().(*Error); !ok || !strings.Contains(r.Error(), "want method=λ") {
+				t.Errorf("ParseStrengths(linear_ot): %v, want an *Error saying what it wants", r)
+			}
+		}()
+		ParseStrengths("linear_ot")
+	}()
+	if got := LocalPath("tiny"); got != "tiny" {
+		t.Errorf("LocalPath(tiny) = %q", got)
+	}
+	if got := LocalPath("google/gemma-2-2b"); got != "google/gemma-2-2b" {
+		t.Errorf("LocalPath of a hub id = %q", got)
+	}
+	if got := LocalPath("."); !strings.HasPrefix(got, "/") {
+		t.Errorf("LocalPath(.) = %q, want an absolute path", got)
+	}
+}

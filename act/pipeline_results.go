@@ -89,13 +89,22 @@ func ReadToxicityRun(dir string) *ToxicityRun {
 		}
 		run.PPLModel = NanMean(xs)
 	}
-	var mmlu struct {
+	run.MMLU = EleutherAccuracy(filepath.Join(dir, "evaluate_eleuther", "mmlu.json"), "mmlu")
+	return run
+}
+
+// EleutherAccuracy reads a task's accuracy (results[task]["acc,none"])
+// from a results file of the eleuther evaluation (evaluate_eleuther/
+// mmlu.json, truthfulqa.json: the harness's layout); NaN when the file or
+// the task is absent.
+func EleutherAccuracy(path, task string) float64 {
+	var v struct {
 		Results map[string]map[string]any `json:"results"`
 	}
-	if readResultJSON(filepath.Join(dir, "evaluate_eleuther", "mmlu.json"), &mmlu) {
-		run.MMLU = jsonNum(mmlu.Results["mmlu"]["acc,none"])
+	if !readResultJSON(path, &v) {
+		return math.NaN()
 	}
-	return run
+	return jsonNum(v.Results[task]["acc,none"])
 }
 
 // MeanStd formats a measure over seeds as the recipes' tables print it:

@@ -85,7 +85,7 @@ var defaultSupport = map[string]string{"linear_ot": "q_0_100", "mean_ot": "q_all
 // Tables 4–7 could not be read from the offline machine this recipe was
 // written on, so none is filled in and every cell prints "?"; copy them
 // from arXiv 2410.23054 (appendix) into this map.
-var paper = map[string]map[string]float64{
+var paper = PaperTable{
 	"gemma-2-2b":      {},
 	"Meta-Llama-3-8B": {},
 }
@@ -332,7 +332,7 @@ func main() {
 		for _, rw := range sec.rows {
 			fmt.Printf("| %s | %s |", rw.method, rw.value)
 			for _, ms := range measures {
-				fmt.Printf(" %s | %s |", MeanStd(results[rw.s.key()][ms.key]), paperCell(*model, sec.name+"/"+rw.s.key()+"/"+ms.key))
+				fmt.Printf(" %s | %s |", MeanStd(results[rw.s.key()][ms.key]), paper.Cell(*model, sec.name+"/"+rw.s.key(), ms.key))
 			}
 			fmt.Println()
 		}
@@ -346,16 +346,4 @@ func main() {
 	if *small {
 		fmt.Println("(-small: the judge has random weights and the models are tiny: the numbers check the plumbing, not toxicity.)")
 	}
-}
-
-// paperCell is the paper's number for a cell: "?" where the paper has the
-// model but the number is not copied in, "–" for a model it does not have.
-func paperCell(model, cell string) string {
-	if v, ok := paper[model][cell]; ok {
-		return fmt.Sprintf("%.2f", v)
-	}
-	if _, ok := paper[model]; ok {
-		return "?"
-	}
-	return "–"
 }

@@ -128,20 +128,20 @@ func main() {
 		samples[c] = map[string][]sample{}
 		for _, m := range rows {
 			sw := sweeps[m.Name]
-			dir := abs(filepath.Join(*resultsDir, c, m.Name))
+			dir := AbsPath(filepath.Join(*resultsDir, c, m.Name))
 			ov := []string{
 				"task_params=onesec", "task_params.concept=" + c, "model=" + *model,
 				fmt.Sprintf("seed=%d", *seed),
-				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
+				"data_dir=" + AbsPath(*dataDir), "cache_dir=" + AbsPath(*cacheDir), "results_dir=" + dir,
 				"evaluation=[text-generation,model_perplexity,zero_shot]",
 				fmt.Sprintf("text_generation.num_sentences=%d", *nSent), fmt.Sprintf("text_generation.new_seq_len=%d", *newTokens),
 				"text_generation.min_strength=" + ftoa(sw.min), "text_generation.max_strength=" + ftoa(sw.max),
 				fmt.Sprintf("text_generation.strength_sample_size=%d", sw.n),
-				"zero_shot.model_path=" + absIfLocal(*judge),
-				"model_perplexity.perplexity_model_path=" + absIfLocal(*pplModel),
+				"zero_shot.model_path=" + LocalPath(*judge),
+				"model_perplexity.perplexity_model_path=" + LocalPath(*pplModel),
 			}
 			if *modelPath != "" {
-				ov = append(ov, "model.model_path="+absIfLocal(*modelPath))
+				ov = append(ov, "model.model_path="+LocalPath(*modelPath))
 			}
 			if *small {
 				ov = append(ov, "responses.batch_size=16", "text_generation.batch_size=4", "model_perplexity.batch_size=4")
@@ -511,20 +511,3 @@ func writeFile(path string, data []byte) {
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 func f4(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-
-func abs(p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	return a
-}
-
-// absIfLocal makes a path absolute when it names an existing file or
-// folder, and leaves Hugging Face ids and "tiny" as they are.
-func absIfLocal(p string) string {
-	if _, err := os.Stat(p); err == nil && p != "tiny" {
-		return abs(p)
-	}
-	return p
-}

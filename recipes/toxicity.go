@@ -43,18 +43,12 @@ import (
 // ActAdd at the middle block output unless -actadd-layer names one).
 
 // paper holds Table 2's numbers that this recipe prints beside ours:
-// model → method → measure → value. Only the cells quoted in the project's
+// model → "method/measure" → value. Only the cells quoted in the project's
 // issue are filled; the others print as "?" until someone copies them
 // from the paper (arXiv 2410.23054, Table 2).
-var paper = map[string]map[string]map[string]float64{
-	"gemma-2-2b": {
-		"none":      {"cls": 4.17},
-		"linear_ot": {"cls": 0.56},
-	},
-	"Meta-Llama-3-8B": {
-		"none":      {"cls": 5.80},
-		"linear_ot": {"cls": 1.35},
-	},
+var paper = PaperTable{
+	"gemma-2-2b":      {"none/cls": 4.17, "linear_ot/cls": 0.56},
+	"Meta-Llama-3-8B": {"none/cls": 5.80, "linear_ot/cls": 1.35},
 }
 
 // measures are the table's columns.
@@ -113,18 +107,7 @@ func main() {
 			*cacheDir = filepath.Join(*resultsDir, "cache")
 		}
 	}
-	lambda := map[string]float64{}
-	if *strengths != "" {
-		for _, kv := range strings.Split(*strengths, ",") {
-			parts := strings.SplitN(kv, "=", 2)
-			v, err := strconv.ParseFloat(strings.TrimSpace(parts[len(parts)-1]), 64)
-			if len(parts) != 2 || err != nil {
-				fmt.Fprintf(os.Stderr, "toxicity: -strength %q: want method=λ,...\n", kv)
-				os.Exit(2)
-			}
-			lambda[strings.TrimSpace(parts[0])] = v
-		}
-	}
+	lambda := ParseStrengths(*strengths)
 	rows := PaperMethodsNamed(*names) // an unknown name stops with the known ones
 	evalList := strings.Split(*evals, ",")
 	has := func(e string) bool {
@@ -155,28 +138,28 @@ func main() {
 			}
 			ov := []string{
 				"task_params=toxicity", "model=" + *model, fmt.Sprintf("seed=%d", seed),
-				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
+				"data_dir=" + AbsPath(*dataDir), "cache_dir=" + AbsPath(*cacheDir), "results_dir=" + dir,
 				"evaluation=[" + runEvals + "]",
 				fmt.Sprintf("rtp.rtp_sentences=%d", *nRTP), fmt.Sprintf("rtp.ppl_sentences=%d", *nPPL),
-				"rtp.toxicity_classifier=" + absIfLocal(*classifier),
-				"zero_shot.model_path=" + absIfLocal(*judge),
-				"model_perplexity.perplexity_model_path=" + absIfLocal(*pplModel),
+				"rtp.toxicity_classifier=" + LocalPath(*classifier),
+				"zero_shot.model_path=" + LocalPath(*judge),
+				"model_perplexity.perplexity_model_path=" + LocalPath(*pplModel),
 				// PPL-model on the RTP continuations, conditioned on their prompts.
 				"model_perplexity.data_path=" + filepath.Join(dir, "evaluate_toxicity", "rtp_full.csv"),
 				"model_perplexity.column_sentences=[generation,prompt]",
 			}
 			if *rtpData != "" {
-				ov = append(ov, "rtp.rtp_data="+abs(*rtpData))
+				ov = append(ov, "rtp.rtp_data="+AbsPath(*rtpData))
 			}
 			if *modelPath != "" {
-				ov = append(ov, "model.model_path="+absIfLocal(*modelPath))
+				ov = append(ov, "model.model_path="+LocalPath(*modelPath))
 			}
 			if *small {
-				ov = append(ov, "rtp.rtp_data="+abs(filepath.Join(*kit, "prompted_gens_gpt2.jsonl")), "responses.batch_size=8",
+				ov = append(ov, "rtp.rtp_data="+AbsPath(filepath.Join(*kit, "prompted_gens_gpt2.jsonl")), "responses.batch_size=8",
 					"rtp.batch_size=4", "model_perplexity.batch_size=4")
 			}
 			if *mmluDir != "" {
-				ov = append(ov, "mmlu.data_dir="+abs(*mmluDir))
+				ov = append(ov, "mmlu.data_dir="+AbsPath(*mmluDir))
 			}
 			if *small {
 				ov = append(ov, "mmlu.tasks=[mmlu_abstract_algebra,mmlu_miscellaneous,mmlu_high_school_us_history,mmlu_us_foreign_policy]")
@@ -230,7 +213,7 @@ func main() {
 		}
 		fmt.Printf("| %s | %s |", m.Label, l)
 		for _, ms := range measures {
-			fmt.Printf(" %s | %s |", MeanStd(results[m.Name][ms.key]), paperCell(*model, m.Name, ms.key))
+			fmt.Printf(" %s | %s |", MeanStd(results[m.Name][ms.key]), paper.Cell(*model, m.Name, ms.key))
 		}
 		fmt.Println()
 	}
@@ -238,31 +221,4 @@ func main() {
 	if *small {
 		fmt.Println("(-small: the judge has random weights and the models are tiny: the numbers check the plumbing, not toxicity.)")
 	}
-}
-
-func abs(p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	return a
-}
-
-// absIfLocal makes a path absolute when it names an existing file or
-// folder, and leaves Hugging Face ids and "tiny" as they are.
-func absIfLocal(p string) string {
-	if _, err := os.Stat(p); err == nil && p != "tiny" {
-		return abs(p)
-	}
-	return p
-}
-
-func paperCell(model, method, measure string) string {
-	if v, ok := paper[model][method][measure]; ok {
-		return fmt.Sprintf("%.2f", v)
-	}
-	if _, ok := paper[model]; ok {
-		return "?"
-	}
-	return "–"
 }

@@ -27,14 +27,11 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	. "github.com/actsh/actsh/act"
@@ -43,11 +40,11 @@ import (
 // The rows are PaperMethods() at the paper's places (PaperOverrides), as
 // in recipes/toxicity.go.
 
-// paper holds Table 3's numbers printed beside ours: model → method →
-// measure → value. The table could not be read on the offline machine
+// paper holds Table 3's numbers printed beside ours: model →
+// "method/measure" → value. The table could not be read on the offline machine
 // this recipe was written on, so every cell prints "?" until someone
 // copies them from the paper (arXiv 2410.23054, Table 3).
-var paper = map[string]map[string]map[string]float64{
+var paper = PaperTable{
 	"gemma-2-2b":      {},
 	"Meta-Llama-3-8B": {},
 }
@@ -94,18 +91,7 @@ func main() {
 			*cacheDir = filepath.Join(*resultsDir, "cache")
 		}
 	}
-	lambda := map[string]float64{}
-	if *strengths != "" {
-		for _, kv := range strings.Split(*strengths, ",") {
-			parts := strings.SplitN(kv, "=", 2)
-			v, err := strconv.ParseFloat(strings.TrimSpace(parts[len(parts)-1]), 64)
-			if len(parts) != 2 || err != nil {
-				fmt.Fprintf(os.Stderr, "truthfulqa: -strength %q: want method=λ,...\n", kv)
-				os.Exit(2)
-			}
-			lambda[strings.TrimSpace(parts[0])] = v
-		}
-	}
+	lambda := ParseStrengths(*strengths)
 	rows := PaperMethodsNamed(*names) // an unknown name stops with the known ones
 
 	start := time.Now()
@@ -124,7 +110,7 @@ func main() {
 				// The intervention learns from TruthfulQA's answers (configs/task_params/truthfulqa.yaml);
 				// the eleuther evaluation scores the questions it did not learn from.
 				"task_params=truthfulqa", "model=" + *model, fmt.Sprintf("seed=%d", seed),
-				"data_dir=" + abs(*dataDir), "cache_dir=" + abs(*cacheDir), "results_dir=" + dir,
+				"data_dir=" + AbsPath(*dataDir), "cache_dir=" + AbsPath(*cacheDir), "results_dir=" + dir,
 				"task_params.dataset_params.fit_fraction=" + strconv.FormatFloat(*fitFraction, 'g', -1, 64),
 				"evaluation=[mmlu]", "mmlu.tasks=[" + tasks + "]",
 			}
@@ -132,7 +118,7 @@ func main() {
 				ov = append(ov, fmt.Sprintf("mmlu.limit=%d", *limit))
 			}
 			if *modelPath != "" {
-				ov = append(ov, "model.model_path="+absIfLocal(*modelPath))
+				ov = append(ov, "model.model_path="+LocalPath(*modelPath))
 			}
 			if *small {
 				ov = append(ov, "responses.batch_size=8")
@@ -145,11 +131,11 @@ func main() {
 			fmt.Printf("== %s, seed %d\n", m.Label, seed)
 			Pipeline("text_generation", ov...)
 			r := results[m.Name]
-			tqa := readResults(filepath.Join(dir, "evaluate_eleuther", "truthfulqa.json"))
-			r["mc1"] = append(r["mc1"], 100*acc(tqa, "truthfulqa_mc1"))
-			r["mc2"] = append(r["mc2"], 100*acc(tqa, "truthfulqa_mc2"))
+			tqa := filepath.Join(dir, "evaluate_eleuther", "truthfulqa.json")
+			r["mc1"] = append(r["mc1"], 100*EleutherAccuracy(tqa, "truthfulqa_mc1"))
+			r["mc2"] = append(r["mc2"], 100*EleutherAccuracy(tqa, "truthfulqa_mc2"))
 			if withMMLU {
-				r["mmlu"] = append(r["mmlu"], 100*acc(readResults(filepath.Join(dir, "evaluate_eleuther", "mmlu.json")), "mmlu"))
+				r["mmlu"] = append(r["mmlu"], 100*EleutherAccuracy(filepath.Join(dir, "evaluate_eleuther", "mmlu.json"), "mmlu"))
 			}
 		}
 	}
@@ -175,7 +161,7 @@ func main() {
 		}
 		fmt.Printf("| %s | %s |", m.Label, l)
 		for _, ms := range measures {
-			fmt.Printf(" %s | %s |", MeanStd(results[m.Name][ms.key]), paperCell(*model, m.Name, ms.key))
+			fmt.Printf(" %s | %s |", MeanStd(results[m.Name][ms.key]), paper.Cell(*model, m.Name, ms.key))
 		}
 		fmt.Println()
 	}
@@ -186,56 +172,4 @@ func main() {
 	if *small {
 		fmt.Println("(-small: a tiny model and 12 synthetic questions: the numbers check the plumbing, not truthfulness.)")
 	}
-}
-
-// readResults reads the "results" of a harness-layout JSON the eleuther
-// evaluation writes.
-func readResults(path string) map[string]map[string]any {
-	var v struct {
-		Results map[string]map[string]any `json:"results"`
-	}
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, &v)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "truthfulqa: %v\n", err)
-		os.Exit(1)
-	}
-	return v.Results
-}
-
-// acc is a task's "acc,none" (NaN when absent).
-func acc(results map[string]map[string]any, task string) float64 {
-	if f, ok := results[task]["acc,none"].(float64); ok {
-		return f
-	}
-	return math.NaN()
-}
-
-func abs(p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	return a
-}
-
-// absIfLocal makes a path absolute when it names an existing file or
-// folder, and leaves Hugging Face ids and "tiny" as they are.
-func absIfLocal(p string) string {
-	if _, err := os.Stat(p); err == nil && p != "tiny" {
-		return abs(p)
-	}
-	return p
-}
-
-func paperCell(model, method, measure string) string {
-	if v, ok := paper[model][method][measure]; ok {
-		return fmt.Sprintf("%.2f", v)
-	}
-	if _, ok := paper[model]; ok {
-		return "?"
-	}
-	return "–"
 }

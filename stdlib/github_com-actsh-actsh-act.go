@@ -12,6 +12,7 @@ import (
 func init() {
 	Symbols["github.com/actsh/actsh/act/act"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"AbsPath":             reflect.ValueOf(act.AbsPath),
 		"BLEUOrder":           reflect.ValueOf(act.BLEUOrder),
 		"Batch":               reflect.ValueOf(act.Batch),
 		"COCOCaptions":        reflect.ValueOf(act.COCOCaptions),
@@ -22,6 +23,7 @@ func init() {
 		"ConceptNames":        reflect.ValueOf(act.ConceptNames),
 		"Context":             reflect.ValueOf(act.Context),
 		"Dst":                 reflect.ValueOf(act.Dst),
+		"EleutherAccuracy":    reflect.ValueOf(act.EleutherAccuracy),
 		"Fit":                 reflect.ValueOf(act.Fit),
 		"FitActAdd":           reflect.ValueOf(act.FitActAdd),
 		"FitAurA":             reflect.ValueOf(act.FitAurA),
@@ -41,6 +43,7 @@ func init() {
 		"LoadTokenizer":       reflect.ValueOf(act.LoadTokenizer),
 		"LoadTransport":       reflect.ValueOf(act.LoadTransport),
 		"LoadTruthfulQA":      reflect.ValueOf(act.LoadTruthfulQA),
+		"LocalPath":           reflect.ValueOf(act.LocalPath),
 		"MMLUCategory":        reflect.ValueOf(act.MMLUCategory),
 		"MMLUSubjects":        reflect.ValueOf(act.MMLUSubjects),
 		"MaxTokens":           reflect.ValueOf(act.MaxTokens),
@@ -54,6 +57,7 @@ func init() {
 		"PaperMethods":        reflect.ValueOf(act.PaperMethods),
 		"PaperMethodsNamed":   reflect.ValueOf(act.PaperMethodsNamed),
 		"PaperOverrides":      reflect.ValueOf(act.PaperOverrides),
+		"ParseStrengths":      reflect.ValueOf(act.ParseStrengths),
 		"Pipeline":            reflect.ValueOf(act.Pipeline),
 		"PipelineConfig":      reflect.ValueOf(act.PipelineConfig),
 		"PipelineEvaluations": reflect.ValueOf(act.PipelineEvaluations),
@@ -101,6 +105,7 @@ func init() {
 		"Model":              reflect.ValueOf((*act.Model)(nil)),
 		"Option":             reflect.ValueOf((*act.Option)(nil)),
 		"PaperMethod":        reflect.ValueOf((*act.PaperMethod)(nil)),
+		"PaperTable":         reflect.ValueOf((*act.PaperTable)(nil)),
 		"PipelineOptions":    reflect.ValueOf((*act.PipelineOptions)(nil)),
 		"PipelineResult":     reflect.ValueOf((*act.PipelineResult)(nil)),
 		"RTPPrompt":          reflect.ValueOf((*act.RTPPrompt)(nil)),
