@@ -70,11 +70,7 @@ func readSet(t *testing.T, dir string) *fixtureSet {
 	}
 	var meta struct {
 		Checkpoints json.RawMessage `json:"checkpoints"`
-		Tol         struct {
-			Atol *float64 `json:"atol"`
-			Rtol *float64 `json:"rtol"`
-		} `json:"tolerances_float32"`
-		Tensors map[string]struct {
+		Tensors     map[string]struct {
 			Desc string `json:"desc"`
 		} `json:"tensors"`
 	}
@@ -98,15 +94,8 @@ func readSet(t *testing.T, dir string) *fixtureSet {
 	if len(names) == 0 {
 		return nil
 	}
-	if meta.Tol.Atol == nil || meta.Tol.Rtol == nil {
-		t.Fatalf("%s/meta.json has no tolerances_float32 {atol, rtol}", dir)
-	}
-	e, err := enginetest.Open(filepath.Join(dir, "expected.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	s := &fixtureSet{dir: dir, atol: *meta.Tol.Atol, rtol: *meta.Tol.Rtol, e: e}
+	e, atol, rtol := enginetest.Expected(t, dir)
+	s := &fixtureSet{dir: dir, atol: atol, rtol: rtol, e: e}
 
 	// Tensors are named prefix.case.output; a prefix's checkpoint is the
 	// one its descriptions start with ("text_encoder (CLIPTextModel) ..."),

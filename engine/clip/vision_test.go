@@ -51,28 +51,8 @@ func visionSets(t *testing.T) []visionSet {
 			continue
 		}
 		dir := filepath.Dir(filepath.Dir(cfg))
-		mb, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var meta struct {
-			Tol struct {
-				Atol *float64 `json:"atol"`
-				Rtol *float64 `json:"rtol"`
-			} `json:"tolerances_float32"`
-		}
-		if err := json.Unmarshal(mb, &meta); err != nil {
-			t.Fatalf("%s/meta.json: %v", dir, err)
-		}
-		if meta.Tol.Atol == nil || meta.Tol.Rtol == nil {
-			t.Fatalf("%s/meta.json has no tolerances_float32 {atol, rtol}", dir)
-		}
-		e, err := enginetest.Open(filepath.Join(dir, "expected.safetensors"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		out = append(out, visionSet{&fixtureSet{dir: dir, atol: *meta.Tol.Atol, rtol: *meta.Tol.Rtol, e: e}, filepath.Dir(cfg)})
+		e, atol, rtol := enginetest.Expected(t, dir)
+		out = append(out, visionSet{&fixtureSet{dir: dir, atol: atol, rtol: rtol, e: e}, filepath.Dir(cfg)})
 	}
 	if len(out) == 0 {
 		t.Fatalf("no CLIP vision fixture under %s", fixture.Reference(t, "encoders"))

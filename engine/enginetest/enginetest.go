@@ -3,8 +3,12 @@
 package enginetest
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
+	"testing"
 
 	"github.com/actsh/actsh/engine/safetensors"
 )
@@ -61,4 +65,33 @@ func (f *File) Ints(name string) ([]int, []int, error) {
 		out[i] = int(x)
 	}
 	return out, shape, nil
+}
+
+// Expected opens an encoder fixture folder's expected.safetensors (closed
+// when the test ends) and reads the {atol, rtol} of its meta.json's
+// tolerances_float32, failing the test when either is missing.
+func Expected(t testing.TB, dir string) (e *File, atol, rtol float64) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Tol struct {
+			Atol *float64 `json:"atol"`
+			Rtol *float64 `json:"rtol"`
+		} `json:"tolerances_float32"`
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatalf("%s/meta.json: %v", dir, err)
+	}
+	if meta.Tol.Atol == nil || meta.Tol.Rtol == nil {
+		t.Fatalf("%s/meta.json has no tolerances_float32 {atol, rtol}", dir)
+	}
+	e, err = Open(filepath.Join(dir, "expected.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, *meta.Tol.Atol, *meta.Tol.Rtol
 }

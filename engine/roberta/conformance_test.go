@@ -68,28 +68,8 @@ func robertaCases(t *testing.T) []rcase {
 
 func readCase(t *testing.T, dir string) rcase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta struct {
-		Tol struct {
-			Atol *float64 `json:"atol"`
-			Rtol *float64 `json:"rtol"`
-		} `json:"tolerances_float32"`
-	}
-	if err := json.Unmarshal(b, &meta); err != nil {
-		t.Fatalf("%s/meta.json: %v", dir, err)
-	}
-	if meta.Tol.Atol == nil || meta.Tol.Rtol == nil {
-		t.Fatalf("%s/meta.json has no tolerances_float32 {atol, rtol}", dir)
-	}
-	e, err := enginetest.Open(filepath.Join(dir, "expected.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	c := rcase{dir: dir, atol: *meta.Tol.Atol, rtol: *meta.Tol.Rtol, e: e}
+	e, atol, rtol := enginetest.Expected(t, dir)
+	c := rcase{dir: dir, atol: atol, rtol: rtol, e: e}
 	c.ids = c.intRows(t, "input_ids")
 	c.mask = c.intRows(t, "attention_mask")
 	return c
