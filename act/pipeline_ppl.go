@@ -61,9 +61,11 @@ func planModelPerplexity(p *pipelinePlan) (func(r *pipelineRun) error, error) {
 		st.modelPath = "tiny"
 	}
 	st.dir = filepath.Join(results, "evaluate_perplexity")
-	// The data is written by an earlier step (text-generation's
-	// text_generation.csv, rtp's rtp_full.csv) or must exist now.
-	if _, err := os.Stat(st.dataPath); err != nil && !p.planned("text-generation") && !p.planned("rtp") {
+	// The data must exist now or be written by an evaluation that runs
+	// before this one (text-generation's text_generation.csv, rtp's
+	// rtp_full.csv).
+	producer, waiting, exists := p.planInput("model_perplexity", st.dataPath)
+	if !waiting && !exists && (producer == "" || !p.planned(producer)) {
 		return nil, fmt.Errorf("model_perplexity.data_path=%s does not exist, and no text-generation or rtp evaluation before model_perplexity writes it: add one, e.g. \"evaluation=['text-generation','model_perplexity']\"", st.dataPath)
 	}
 	return st.run, nil

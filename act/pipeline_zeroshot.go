@@ -104,16 +104,14 @@ func planZeroShot(p *pipelinePlan) (func(r *pipelineRun) error, error) {
 		} else if d.key == "data_path2" {
 			d.cols = []string{st.col2}
 		}
-		producer := p.producerOf(d.path)
-		if producer != "" && !p.planned(producer) && p.listed(producer) {
-			// ml-act runs the evaluations in the order listed, and its
-			// toxicity task lists zero_shot before rtp, whose file it
-			// reads: it judges an earlier run's generations, or fails.
-			// This run's are judged instead.
-			p.runAfter("zero_shot", producer)
+		// ml-act's toxicity task lists zero_shot before rtp, whose file it
+		// reads: there it judges an earlier run's generations, or fails;
+		// here it waits for this run's (planInput).
+		producer, waiting, exists := p.planInput("zero_shot", d.path)
+		if waiting {
 			continue
 		}
-		if _, err := os.Stat(d.path); err == nil {
+		if exists {
 			if _, err := zeroShotColumns(d.key, d.path, d.cols); err != nil {
 				return nil, err
 			}
@@ -173,6 +171,22 @@ var evalOutputs = map[string]string{
 	"rtp":              filepath.Join("evaluate_toxicity", "rtp_full.csv"),
 	"text-generation":  filepath.Join("generate_with_hooks", "text_generation.csv"),
 	"model_perplexity": filepath.Join("evaluate_perplexity", "model_perplexity.csv"),
+}
+
+// planInput plans a step that reads the file path. When an evaluation
+// listed after the step writes it, the step is moved to run right after
+// that one (waiting; ml-act runs evaluations in the order listed, so it
+// would read an earlier run's file). Otherwise it reports whether the
+// file exists now and which evaluation writes it ("" for none; planned
+// before the step when p.planned says so).
+func (p *pipelinePlan) planInput(step, path string) (producer string, waiting, exists bool) {
+	producer = p.producerOf(path)
+	if producer != "" && !p.planned(producer) && p.listed(producer) {
+		p.runAfter(step, producer)
+		return producer, true, false
+	}
+	_, err := os.Stat(path)
+	return producer, false, err == nil
 }
 
 // producerOf names the evaluation that writes path ("" for none).
