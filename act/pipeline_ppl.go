@@ -2,7 +2,9 @@ package act
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,6 +78,7 @@ func planModelPerplexity(p *pipelinePlan) (func(r *pipelineRun) error, error) {
 type pandasCSV struct {
 	header []string
 	rows   [][]string
+	sum    string // SHA-256 of the file's bytes: steps key their inputs on it
 }
 
 // readPandasCSV reads a CSV with a header, as ml-act does (',' and then
@@ -91,7 +94,8 @@ func readPandasCSV(path string) (*pandasCSV, error) {
 		cr.Comma = sep
 		recs, err := cr.ReadAll()
 		if err == nil && len(recs) > 0 && len(recs[0]) > 1 {
-			return &pandasCSV{header: recs[0], rows: recs[1:]}, nil
+			sum := sha256.Sum256(data)
+			return &pandasCSV{header: recs[0], rows: recs[1:], sum: hex.EncodeToString(sum[:])}, nil
 		}
 		if firstErr == nil {
 			firstErr = err
@@ -148,8 +152,7 @@ func (st *pplStep) run(r *pipelineRun) error {
 			prompts[i] = strings.TrimSpace(strings.ReplaceAll(p, "<s> ", ""))
 		}
 	}
-	raw, _ := os.ReadFile(st.dataPath)
-	stepKey := key("model_perplexity/1", st.modelPath, string(raw), st.sentCol, st.promptCl, st.position)
+	stepKey := key("model_perplexity/1", st.modelPath, data.sum, st.sentCol, st.promptCl, st.position)
 	marker := filepath.Join(st.dir, ".model_perplexity.key")
 	if r.skipIfDone("model_perplexity", marker, stepKey, rel) {
 		return nil

@@ -3,9 +3,7 @@ package act
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -286,7 +284,11 @@ func (st *zeroShotStep) run(r *pipelineRun) error {
 		}
 	}
 
-	stepKey := key("zero_shot/1", st.modelPath, fileHash(st.dataPath), fileHash(st.dataPath2), st.systems, st.answers,
+	sum2 := "" // no data_path2
+	if st.dataPath2 != "" {
+		sum2 = data2.sum
+	}
+	stepKey := key("zero_shot/1", st.modelPath, data.sum, sum2, st.systems, st.answers,
 		st.colPrompt, st.col1, st.col2, st.prepend, zeroShotTopK)
 	marker := filepath.Join(st.dir, ".0shot_eval.key")
 	if r.skipIfDone("zero_shot", marker, stepKey, rel) {
@@ -431,17 +433,4 @@ func (st *zeroShotStep) table(data, data2 *pandasCSV, scores [][]ZeroShotScore) 
 	}
 	w.Flush()
 	return b.Bytes()
-}
-
-// fileHash is the SHA-256 of a file's bytes ("" for no path or no file).
-func fileHash(path string) string {
-	if path == "" {
-		return ""
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
