@@ -29,7 +29,6 @@ import (
 	"strings"
 
 	"github.com/actsh/actsh/tiny/corpus"
-	"github.com/actsh/actsh/tiny/wordnet"
 )
 
 // entry is one concept's definition.
@@ -51,24 +50,10 @@ func main() {
 		}
 		*cache = d
 	}
-	tgz, err := corpus.Fetch(corpus.WordNet, *cache)
+	db, err := corpus.WordNetNouns(*cache)
 	if err != nil {
 		log.Fatal(err)
 	}
-	files, err := corpus.Files(tgz, func(n string) bool { return n == "dict/data.noun" || n == "dict/index.noun" })
-	if err != nil {
-		log.Fatal(err)
-	}
-	nouns, err := wordnet.Parse(files["dict/data.noun"])
-	if err != nil {
-		log.Fatal(err)
-	}
-	index, err := wordnet.ParseIndex(files["dict/index.noun"])
-	if err != nil {
-		log.Fatal(err)
-	}
-	db := wordnet.NewDB(nouns)
-	db.SetIndex(index)
 
 	defs := map[string]entry{}
 	for _, c := range strings.Split(*list, ",") {

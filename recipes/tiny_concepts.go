@@ -39,7 +39,6 @@ import (
 
 	"github.com/actsh/actsh/tiny/concepts"
 	"github.com/actsh/actsh/tiny/corpus"
-	"github.com/actsh/actsh/tiny/wordnet"
 )
 
 // candidates are the concepts considered, with their WordNet senses.
@@ -89,24 +88,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tgz, err := corpus.Fetch(corpus.WordNet, *cache)
+	db, err := corpus.WordNetNouns(*cache)
 	if err != nil {
 		log.Fatal(err)
 	}
-	files, err := corpus.Files(tgz, func(n string) bool { return n == "dict/data.noun" || n == "dict/index.noun" })
-	if err != nil {
-		log.Fatal(err)
-	}
-	nouns, err := wordnet.Parse(files["dict/data.noun"])
-	if err != nil {
-		log.Fatal(err)
-	}
-	index, err := wordnet.ParseIndex(files["dict/index.noun"])
-	if err != nil {
-		log.Fatal(err)
-	}
-	db := wordnet.NewDB(nouns)
-	db.SetIndex(index)
 	btgz, err := corpus.Fetch(corpus.Brown, *cache)
 	if err != nil {
 		log.Fatal(err)

