@@ -41,12 +41,9 @@ type Pass struct {
 	cacheK, cacheV []*Node
 	newK, newV     []*Node
 
-	steer    map[string]*steerInputs
-	lambda   *Node // float32 scalar
-	selected *Node // bool [Batch, Len]: positions steering applies to
-
-	capture  map[string]bool
-	captured map[string]*Node
+	// Points steers and captures the intervention points (Point); its
+	// selected positions are bool [Batch, Len].
+	*Points
 }
 
 // Graph returns the graph being built.
@@ -60,20 +57,6 @@ func (p *Pass) Weight(name string) *Node {
 		panic("engine: family asked for unknown parameter " + name)
 	}
 	return n
-}
-
-// Point marks z, shaped [Batch, Len, width], as the value of the
-// intervention point name. It applies the steering map of that point when
-// one is active, records the (steered) value when it is captured, and
-// returns the value the model must continue with.
-func (p *Pass) Point(name string, z *Node) *Node {
-	if s, ok := p.steer[name]; ok {
-		z = s.apply(z, p.lambda, p.selected)
-	}
-	if p.capture[name] {
-		p.captured[name] = z
-	}
-	return z
 }
 
 // AttnOptions are the family-specific parts of attention.

@@ -100,7 +100,7 @@ func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string
 	if S == 0 {
 		S = T
 	}
-	p := &Pass{g: g, Batch: B, Len: T, params: map[string]*Node{}}
+	p := &Pass{g: g, Batch: B, Len: T, params: map[string]*Node{}, Points: &Points{}}
 	for _, name := range m.paramNames {
 		p.params[name] = Parameter(g, name, m.params[name].Shape())
 	}
@@ -138,6 +138,7 @@ func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string
 	for _, n := range capturePts {
 		p.capture[n] = true
 	}
+	p.order = capturePts
 	p.captured = map[string]*Node{}
 
 	h := m.arch.Forward(p)
@@ -153,13 +154,11 @@ func (m *Model) compile(key graphKey, steerPts []string, kinds map[string]string
 	case logitsScore:
 		outs = append(outs, targetLogProbs(m.arch.Logits(p, h), targets))
 	}
-	for _, n := range capturePts {
-		z, ok := p.captured[n]
-		if !ok {
-			return nil, fmt.Errorf("engine: %s family never produced point %s", info.Family, n)
-		}
-		outs = append(outs, z)
+	captured, err := p.Captured()
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s family)", err, info.Family)
 	}
+	outs = append(outs, captured...)
 	if key.cache > 0 {
 		for l := range info.NumLayers {
 			if p.newK[l] == nil {
