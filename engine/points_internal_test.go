@@ -48,7 +48,9 @@ func runPoints(t *testing.T, x []float32, dims []int, s *Steering) (out, capture
 		inputs = append(inputs, p)
 	}
 	res := g.Run(inputs...)
-	flat := func(r *tensors.Tensor) []float32 { return append([]float32(nil), tensors.MustCopyFlatData[float32](r)...) }
+	flat := func(r *tensors.Tensor) []float32 {
+		return append([]float32(nil), tensors.MustCopyFlatData[float32](r)...)
+	}
 	return flat(res[0]), flat(res[1]), flat(res[2])
 }
 
