@@ -65,9 +65,9 @@ func repoFolder(id string) string {
 }
 
 // lookup finds id at revision in one cache folder. It returns the snapshot
-// folder when it holds config.json, "" when the model or revision is absent,
+// folder when it holds the marker file (config.json for a checkpoint), "" when the model or revision is absent,
 // and an error when the cache entry is broken.
-func lookup(cache, id, revision string) (string, error) {
+func lookup(cache, id, revision, marker string) (string, error) {
 	repo := filepath.Join(cache, repoFolder(id))
 	commit := revision
 	if !commitRE.MatchString(revision) {
@@ -81,13 +81,13 @@ func lookup(cache, id, revision string) (string, error) {
 		}
 	}
 	snap := filepath.Join(repo, "snapshots", commit)
-	if _, err := os.Lstat(filepath.Join(snap, "config.json")); err != nil {
+	if _, err := os.Lstat(filepath.Join(snap, marker)); err != nil {
 		return "", nil
 	}
-	if _, err := os.Stat(filepath.Join(snap, "config.json")); err != nil {
-		target, _ := os.Readlink(filepath.Join(snap, "config.json"))
+	if _, err := os.Stat(filepath.Join(snap, marker)); err != nil {
+		target, _ := os.Readlink(filepath.Join(snap, marker))
 		return "", fmt.Errorf("%s links to %s, which is missing (%v): the cache's blobs folder is incomplete",
-			filepath.Join(snap, "config.json"), target, err)
+			filepath.Join(snap, marker), target, err)
 	}
 	return snap, nil
 }

@@ -25,6 +25,7 @@ type downloader struct {
 	endpoint string
 	token    string
 	files    []string
+	marker   string
 }
 
 func newDownloader(opts Options) *downloader {
@@ -60,6 +61,7 @@ func newDownloader(opts Options) *downloader {
 		endpoint: strings.TrimRight(endpoint, "/"),
 		token:    token,
 		files:    opts.Files,
+		marker:   opts.marker(),
 	}
 }
 
@@ -124,8 +126,8 @@ func (d *downloader) download(ctx context.Context, cache, id, revision string) (
 		return "", fmt.Errorf("no file downloaded for %s", id)
 	}
 	snap := filepath.Join(repo, "snapshots", s.commit)
-	if _, err := os.Stat(filepath.Join(snap, "config.json")); err != nil {
-		return "", fmt.Errorf("downloaded files lack config.json")
+	if _, err := os.Stat(filepath.Join(snap, d.marker)); err != nil {
+		return "", fmt.Errorf("downloaded files lack %s", d.marker)
 	}
 	if revision != s.commit {
 		if err := writeAtomic(filepath.Join(repo, "refs", filepath.FromSlash(revision)), []byte(s.commit)); err != nil {

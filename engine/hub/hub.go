@@ -50,6 +50,27 @@ type Options struct {
 	// Endpoint is the hub's base URL; empty means $HF_ENDPOINT, else
 	// DefaultEndpoint.
 	Endpoint string
+	// Marker is the file that makes a folder (or a cached snapshot) a
+	// model, checked at its top level; empty means config.json. A
+	// diffusers pipeline's is model_index.json.
+	Marker string
+	// Describe says what such a folder holds, for errors; empty means
+	// a transformers checkpoint's files.
+	Describe string
+}
+
+func (o Options) marker() string {
+	if o.Marker == "" {
+		return "config.json"
+	}
+	return o.Marker
+}
+
+func (o Options) describe() string {
+	if o.Describe == "" {
+		return modelFiles
+	}
+	return o.Describe
 }
 
 // Resolve turns a model name into a local folder holding config.json (and
@@ -66,7 +87,7 @@ func Resolve(ctx context.Context, name string, opts Options) (string, error) {
 		return "", errors.New("hub: empty model name: want a folder or a Hugging Face id like org/name")
 	}
 	if looksLikePath(name) {
-		return localFolder(name)
+		return localFolder(name, opts)
 	}
 	id, revision, err := ParseID(name)
 	if err != nil {
@@ -74,7 +95,7 @@ func Resolve(ctx context.Context, name string, opts Options) (string, error) {
 	}
 	searched := searchOrder(opts)
 	for _, c := range searched {
-		snap, err := lookup(c.dir, id, revision)
+		snap, err := lookup(c.dir, id, revision, opts.marker())
 		if err != nil {
 			return "", fmt.Errorf("hub: %s: %w", name, err)
 		}
@@ -169,7 +190,8 @@ func looksLikePath(name string) bool {
 // modelFiles describes what a model folder is expected to hold.
 const modelFiles = "config.json, model.safetensors (or model.safetensors.index.json and its shards) and tokenizer.json"
 
-func localFolder(name string) (string, error) {
+func localFolder(name string, opts Options) (string, error) {
+	modelFiles, marker := opts.describe(), opts.marker()
 	dir := expandHome(name)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -184,8 +206,8 @@ func localFolder(name string) (string, error) {
 	case !st.IsDir():
 		return "", fmt.Errorf("hub: %s is a file, want a model folder with %s", abs, modelFiles)
 	}
-	if _, err := os.Stat(filepath.Join(abs, "config.json")); err != nil {
-		return "", fmt.Errorf("hub: model folder %s has no config.json (it holds %s); want %s", abs, listDir(abs), modelFiles)
+	if _, err := os.Stat(filepath.Join(abs, marker)); err != nil {
+		return "", fmt.Errorf("hub: model folder %s has no %s (it holds %s); want %s", abs, marker, listDir(abs), modelFiles)
 	}
 	return abs, nil
 }

@@ -561,3 +561,30 @@ func TestDownloadListedFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveMarker: a diffusers pipeline has model_index.json, not
+// config.json, at its top; Options.Marker makes such folders and cached
+// snapshots models, and the errors name the marker that is missing.
+func TestResolveMarker(t *testing.T) {
+	cleanEnv(t)
+	cache := t.TempDir()
+	fakeCache(t, cache, "org/pipe", "main", commit("pipe"), map[string]string{"model_index.json": "{}"})
+	pipe := Options{CacheDir: cache, Offline: true, Marker: "model_index.json", Describe: "a diffusers pipeline"}
+	dir, err := Resolve(context.Background(), "org/pipe", pipe)
+	must(t, err)
+	if filepath.Base(dir) != commit("pipe") {
+		t.Fatalf("resolved %s", dir)
+	}
+	if _, err := Resolve(context.Background(), "org/pipe", Options{CacheDir: cache, Offline: true}); err == nil {
+		t.Fatal("a snapshot without config.json resolved as a checkpoint")
+	}
+	local := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(local, "model_index.json"), []byte("{}"), 0o644))
+	if _, err := Resolve(context.Background(), local, pipe); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Resolve(context.Background(), t.TempDir(), pipe)
+	if err == nil || !strings.Contains(err.Error(), "no model_index.json") || !strings.Contains(err.Error(), "a diffusers pipeline") {
+		t.Fatalf("error for a folder without the marker: %v", err)
+	}
+}
