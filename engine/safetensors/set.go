@@ -41,6 +41,25 @@ func OpenDir(dir string) (*Set, error) {
 	return s, nil
 }
 
+// OpenFiles opens the given safetensors files as one Set (their folder is
+// dir): for callers that choose the files themselves, such as a diffusers
+// component folder holding both diffusion_pytorch_model.safetensors and its
+// fp16 variant. A tensor present in two files is an error.
+func OpenFiles(dir string, paths []string) (*Set, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("safetensors: %s: no files to open", dir)
+	}
+	s := &Set{dir: dir, owner: map[string]*File{}, meta: map[string]string{}}
+	for _, p := range paths {
+		if err := s.add(p); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("safetensors: %w", err)
+		}
+	}
+	s.finish()
+	return s, nil
+}
+
 func openDir(dir string) (*Set, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
