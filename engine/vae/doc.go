@@ -80,6 +80,12 @@
 // the spatial norm (norm_type "spatial", MoVQ), tiled encoding and
 // sampling from the latent distribution: a config asking for a block type,
 // act_fn or norm_type the package lacks fails with [ErrUnsupported] naming
-// the key. Convolutions run on GoMLX's generic kernels (the CPU backend has
-// no convolution kernel of its own), so large images are slow on CPU.
+// the key.
+//
+// # Building blocks
+//
+// The 2-D operations — [engine.Conv2D], [engine.GroupNorm],
+// [engine.Upsample2x] — are the engine package's, shared with the UNet
+// (engine/unet). Convolutions go through GoMLX's Convolve, which the CPU
+// backend runs with its own convolution kernel.
 package vae

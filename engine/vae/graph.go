@@ -8,7 +8,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads best unqualified
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
+
+	"github.com/actsh/actsh/engine"
 )
 
 // eps is the epsilon of every GroupNorm in diffusers' Encoder and Decoder.
@@ -49,41 +50,28 @@ func channelBias(v, x *Node) *Node {
 // conv is nn.Conv2d with stride 1 and "same" padding (k−1)/2, as every
 // convolution of the decoder: y = W ⋆ x + b.
 func (b *builder) conv(name string, x *Node) *Node {
-	y := Convolve(x, b.weight(name+".weight")).ChannelsAxis(timage.ChannelsFirst).Strides(1).PadSame().Done()
-	return Add(y, channelBias(b.weight(name+".bias"), y))
+	w := b.weight(name + ".weight")
+	p := (w.Shape().Dimensions[2] - 1) / 2
+	return engine.Conv2D(x, w, b.weight(name+".bias"), 1, [2][2]int{{p, p}, {p, p}})
 }
 
 // downConv is the encoder's Downsample2D: pad (0, 1, 0, 1) with zeros,
 // then a 3×3 convolution of stride 2 without padding.
 func (b *builder) downConv(name string, x *Node) *Node {
-	y := Convolve(x, b.weight(name+".weight")).ChannelsAxis(timage.ChannelsFirst).
-		Strides(2).PaddingPerDim([][2]int{{0, 1}, {0, 1}}).Done()
-	return Add(y, channelBias(b.weight(name+".bias"), y))
+	return engine.Conv2D(x, b.weight(name+".weight"), b.weight(name+".bias"), 2, [2][2]int{{0, 1}, {0, 1}})
 }
 
-// groupNorm is nn.GroupNorm(norm_num_groups, C, eps=1e-6) on x [B, C, H, W]:
-// per batch item and group of C/G channels, (x − mean)/√(var + eps) with the
-// biased variance, then ·weight[c] + bias[c].
+// groupNorm is nn.GroupNorm(norm_num_groups, C, eps=1e-6) on x [B, C, H, W].
 func (b *builder) groupNorm(name string, x *Node) *Node {
-	dims := x.Shape().Dimensions
-	B, C, H, W := dims[0], dims[1], dims[2], dims[3]
-	G := b.c.NormNumGroups
-	g := Reshape(x, B, G, (C/G)*H*W)
-	mean := ReduceAndKeep(g, ReduceMean, -1)
-	d := Sub(g, mean)
-	variance := ReduceAndKeep(Mul(d, d), ReduceMean, -1)
-	y := Reshape(Div(d, Sqrt(AddScalar(variance, eps))), B, C, H, W)
-	return Add(Mul(y, channelBias(b.weight(name+".weight"), y)), channelBias(b.weight(name+".bias"), y))
+	return engine.GroupNorm(x, b.weight(name+".weight"), b.weight(name+".bias"), b.c.NormNumGroups, eps)
 }
-
-func silu(x *Node) *Node { return Mul(x, Sigmoid(x)) }
 
 // resnet is ResnetBlock2D without time embedding:
 // x' = shortcut(x) + conv2(silu(norm2(conv1(silu(norm1(x)))))), shortcut a
 // 1×1 conv when the channels change.
 func (b *builder) resnet(name string, x *Node) *Node {
-	h := b.conv(name+".conv1", silu(b.groupNorm(name+".norm1", x)))
-	h = b.conv(name+".conv2", silu(b.groupNorm(name+".norm2", h)))
+	h := b.conv(name+".conv1", engine.SiLU(b.groupNorm(name+".norm1", x)))
+	h = b.conv(name+".conv2", engine.SiLU(b.groupNorm(name+".norm2", h)))
 	if _, ok := b.w[name+".conv_shortcut.weight"]; ok {
 		x = b.conv(name+".conv_shortcut", x)
 	}
@@ -92,9 +80,7 @@ func (b *builder) resnet(name string, x *Node) *Node {
 
 // linear is nn.Linear on x [B, N, C]: x·Wᵀ + b.
 func (b *builder) linear(name string, x *Node) *Node {
-	y := DotGeneral(x, []int{2}, nil, b.weight(name+".weight"), []int{1}, nil)
-	bias := b.weight(name + ".bias")
-	return Add(y, BroadcastToDims(Reshape(bias, 1, 1, bias.Shape().Dimensions[0]), y.Shape().Dimensions...))
+	return engine.Linear(x, b.weight(name+".weight"), b.weight(name+".bias"))
 }
 
 // attention is the mid block's single-head self-attention over the H·W
@@ -118,14 +104,6 @@ func (b *builder) midBlock(name string, x *Node) *Node {
 		x = b.attention(name+".attentions.0", x)
 	}
 	return b.resnet(name+".resnets.1", x)
-}
-
-// upsample2x repeats every pixel in a 2×2 block (F.interpolate, nearest).
-func upsample2x(x *Node) *Node {
-	dims := x.Shape().Dimensions
-	B, C, H, W := dims[0], dims[1], dims[2], dims[3]
-	y := BroadcastToDims(Reshape(x, B, C, H, 1, W, 1), B, C, H, 2, W, 2)
-	return Reshape(y, B, C, 2*H, 2*W)
 }
 
 // unscale applies [Config.DecoderInput] to the latents z [B, C, h, w].
@@ -167,10 +145,10 @@ func (b *builder) decode(z *Node) *Node {
 			x = b.resnet(fmt.Sprintf("decoder.up_blocks.%d.resnets.%d", i, j), x)
 		}
 		if i < n-1 {
-			x = b.conv(fmt.Sprintf("decoder.up_blocks.%d.upsamplers.0.conv", i), upsample2x(x))
+			x = b.conv(fmt.Sprintf("decoder.up_blocks.%d.upsamplers.0.conv", i), engine.Upsample2x(x))
 		}
 	}
-	x = silu(b.groupNorm("decoder.conv_norm_out", x))
+	x = engine.SiLU(b.groupNorm("decoder.conv_norm_out", x))
 	return b.conv("decoder.conv_out", x)
 }
 
@@ -191,7 +169,7 @@ func (b *builder) encode(x *Node) (mean, logvar *Node) {
 		}
 	}
 	x = b.midBlock("encoder.mid_block", x)
-	x = b.conv("encoder.conv_out", silu(b.groupNorm("encoder.conv_norm_out", x)))
+	x = b.conv("encoder.conv_out", engine.SiLU(b.groupNorm("encoder.conv_norm_out", x)))
 	if c.UseQuantConv {
 		x = b.conv("quant_conv", x)
 	}
