@@ -75,7 +75,10 @@
 // ScaleModelInput round each operation to float32 in diffusers' order. On
 // the reference fixture (testdata/reference/diffusion/schedulers) the
 // tables, the scaled inputs and every step of both 4-step loops agree
-// exactly.
+// exactly. TestLoopDenoisers runs the SDXL-Lightning loop with the tiny
+// UNet itself (engine/unet) and decodes it with engine/vae: the final
+// latents are within 2.9e-5 of diffusers' (≈14.6 in scale; tolerance
+// 2e-4), the image within 1.6e-6.
 //
 // # Not implemented
 //
