@@ -1,0 +1,291 @@
+package diffusion
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/actsh/actsh/engine"
+	"github.com/actsh/actsh/engine/hub"
+	"github.com/actsh/actsh/engine/safetensors"
+	"github.com/actsh/actsh/engine/sched"
+	"github.com/actsh/actsh/engine/tokenizer"
+	"github.com/actsh/actsh/engine/unet"
+	"github.com/actsh/actsh/engine/vae"
+)
+
+// LoadOptions tune [Load].
+type LoadOptions struct {
+	// Hub says where Hugging Face ids are looked up.
+	Hub hub.Options
+	// Steps picks SDXL-Lightning's distilled UNet
+	// (sdxl_lightning_{Steps}step_unet.safetensors: 2, 4 or 8; 0 means 4)
+	// when the name is [Lightning].
+	Steps int
+}
+
+const (
+	// Lightning is ByteDance's SDXL-Lightning: SDXL base 1.0's pipeline
+	// with a distilled UNet and Euler with trailing timesteps, as ml-act's
+	// get_model loads it for model_path ByteDance/SDXL-Lightning.
+	Lightning = "ByteDance/SDXL-Lightning"
+	// SDXLBase is the pipeline SDXL-Lightning builds on.
+	SDXLBase = "stabilityai/stable-diffusion-xl-base-1.0"
+	// PipelineClass is the model_index.json _class_name this package runs.
+	PipelineClass = "StableDiffusionXLPipeline"
+)
+
+// pipelineFiles says what a pipeline folder holds, for errors.
+const pipelineFiles = "a diffusers StableDiffusionXLPipeline folder: model_index.json, scheduler/, text_encoder/, text_encoder_2/, tokenizer/, tokenizer_2/, unet/, vae/"
+
+// Load reads a Stable Diffusion XL pipeline: a folder in diffusers' layout
+// (model_index.json and one folder per component), a Hugging Face id in the
+// local cache (downloaded when absent and online), or [Lightning], which is
+// SDXL base's pipeline with SDXL-Lightning's UNet weights and trailing
+// timesteps. Each component's weights are its fp16 variant files
+// (*.fp16.safetensors) when the folder has them — kept half precision in
+// memory — else its plain safetensors files.
+func Load(ctx context.Context, name string, o LoadOptions) (*SDXL, error) {
+	p, err := load(ctx, name, o)
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: load %s: %w", name, err)
+	}
+	return p, nil
+}
+
+func load(ctx context.Context, name string, o LoadOptions) (*SDXL, error) {
+	ho := o.Hub
+	ho.Marker, ho.Describe = "model_index.json", pipelineFiles
+	base := name
+	lightning := name == Lightning
+	steps := o.Steps
+	if lightning {
+		base = SDXLBase
+		ho.Files = sdxlFiles
+		if steps == 0 {
+			steps = 4
+		}
+		if steps != 2 && steps != 4 && steps != 8 {
+			return nil, fmt.Errorf("SDXL-Lightning has distilled UNets for 2, 4 and 8 steps (and a 1-step x0 one actsh does not load), not %d", steps)
+		}
+	}
+	dir, err := hub.Resolve(ctx, base, ho)
+	if err != nil {
+		return nil, err
+	}
+	p := &SDXL{name: name, dir: dir, width: map[string]int{}}
+	if err := p.readIndex(); err != nil {
+		return nil, err
+	}
+	for k, sub := range []string{"tokenizer", "tokenizer_2"} {
+		if p.tok[k], p.maxLen[k], err = loadTokenizer(filepath.Join(dir, sub)); err != nil {
+			return nil, err
+		}
+	}
+	for k, sub := range []string{"text_encoder", "text_encoder_2"} {
+		if p.enc[k], err = loadEncoder(filepath.Join(dir, sub)); err != nil {
+			return nil, err
+		}
+	}
+	schedCfg, err := os.ReadFile(filepath.Join(dir, "scheduler", sched.ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	unetDir := filepath.Join(dir, "unet")
+	if lightning {
+		if schedCfg, err = lightningScheduler(schedCfg); err != nil {
+			return nil, err
+		}
+		ckpt := fmt.Sprintf("sdxl_lightning_%dstep_unet.safetensors", steps)
+		lo := o.Hub
+		lo.Marker, lo.Files, lo.Describe = ckpt, []string{ckpt}, "SDXL-Lightning's "+ckpt
+		ldir, err := hub.Resolve(ctx, Lightning, lo)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := os.ReadFile(filepath.Join(unetDir, "config.json"))
+		if err != nil {
+			return nil, err
+		}
+		set, err := safetensors.OpenFiles(ldir, []string{filepath.Join(ldir, ckpt)})
+		if err != nil {
+			return nil, err
+		}
+		p.unet, err = unet.New(cfg, set)
+		set.Close()
+		if err != nil {
+			return nil, fmt.Errorf("unet (%s): %w", ckpt, err)
+		}
+	} else if p.unet, err = loadUNet(unetDir); err != nil {
+		return nil, err
+	}
+	if _, err := sched.Parse(schedCfg); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	p.schedCfg = schedCfg
+	if p.vae, err = loadVAE(filepath.Join(dir, "vae")); err != nil {
+		return nil, err
+	}
+	return p, p.check()
+}
+
+// sdxlFiles are the files of SDXL base's pipeline that Lightning needs
+// (its own UNet replaces the base's), fp16 variants as ml-act loads them.
+var sdxlFiles = []string{
+	"model_index.json", "scheduler/scheduler_config.json",
+	"text_encoder/config.json", "text_encoder/model.fp16.safetensors",
+	"text_encoder_2/config.json", "text_encoder_2/model.fp16.safetensors",
+	"tokenizer/vocab.json", "tokenizer/merges.txt", "tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json",
+	"tokenizer_2/vocab.json", "tokenizer_2/merges.txt", "tokenizer_2/tokenizer_config.json", "tokenizer_2/special_tokens_map.json",
+	"unet/config.json", "vae/config.json", "vae/diffusion_pytorch_model.fp16.safetensors",
+}
+
+// lightningScheduler is ml-act's scheduler for SDXL-Lightning: the base's
+// Euler config with trailing timesteps and epsilon prediction.
+func lightningScheduler(cfg []byte) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(cfg, &m); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	m["_class_name"] = sched.EulerClass
+	m["timestep_spacing"] = "trailing"
+	m["prediction_type"] = "epsilon"
+	return json.Marshal(m)
+}
+
+// readIndex reads model_index.json: the pipeline class and the flag
+// force_zeros_for_empty_prompt.
+func (p *SDXL) readIndex() error {
+	b, err := os.ReadFile(filepath.Join(p.dir, "model_index.json"))
+	if err != nil {
+		return err
+	}
+	var idx struct {
+		Class      string `json:"_class_name"`
+		ForceZeros *bool  `json:"force_zeros_for_empty_prompt"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return fmt.Errorf("model_index.json: %w", err)
+	}
+	if idx.Class != PipelineClass {
+		return fmt.Errorf("model_index.json names %q; this loader runs %s (FLUX pipelines come with their own loader)", idx.Class, PipelineClass)
+	}
+	p.forceZeros = idx.ForceZeros == nil || *idx.ForceZeros
+	return nil
+}
+
+// loadTokenizer reads a CLIP tokenizer folder (tokenizer.json, else
+// vocab.json and merges.txt) and its model_max_length (77 when absent).
+func loadTokenizer(dir string) (*tokenizer.Tokenizer, int, error) {
+	tok, err := tokenizer.Load(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		tok, err = tokenizer.LoadVocabMerges(dir)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	n := 77
+	if b, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json")); err == nil {
+		var c struct {
+			Max *float64 `json:"model_max_length"`
+		}
+		if json.Unmarshal(b, &c) == nil && c.Max != nil && *c.Max > 0 && *c.Max < 1e6 {
+			n = int(*c.Max)
+		}
+	}
+	return tok, n, nil
+}
+
+// componentWeights opens a component folder's weights: the fp16 variant
+// files when there are any, else the others. Sharded checkpoints are
+// their shards (the index file is not needed to find them).
+func componentWeights(dir string) (*safetensors.Set, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	var half, plain []string
+	for _, p := range paths {
+		if variantRE.MatchString(filepath.Base(p)) {
+			half = append(half, p)
+		} else {
+			plain = append(plain, p)
+		}
+	}
+	pick := plain
+	if len(half) > 0 {
+		pick = half
+	}
+	if len(pick) == 0 {
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return nil, fmt.Errorf("%s has no *.safetensors weights (it holds %s)", dir, strings.Join(names, ", "))
+	}
+	sort.Strings(pick)
+	return safetensors.OpenFiles(dir, pick)
+}
+
+// variantRE matches diffusers' fp16 variant file names:
+// model.fp16.safetensors, diffusion_pytorch_model.fp16-00001-of-00002.safetensors.
+var variantRE = regexp.MustCompile(`\.fp16(-\d+-of-\d+)?\.safetensors$`)
+
+func loadEncoder(dir string) (*engine.Model, error) {
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	set, err := componentWeights(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	m, err := engine.New(cfg, set)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(dir), err)
+	}
+	return m, nil
+}
+
+func loadUNet(dir string) (*unet.Model, error) {
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	set, err := componentWeights(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	m, err := unet.New(cfg, set)
+	if err != nil {
+		return nil, fmt.Errorf("unet: %w", err)
+	}
+	return m, nil
+}
+
+func loadVAE(dir string) (*vae.Model, error) {
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	set, err := componentWeights(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	m, err := vae.New(cfg, set)
+	if err != nil {
+		return nil, fmt.Errorf("vae: %w", err)
+	}
+	return m, nil
+}
