@@ -33,6 +33,20 @@
 // [COCOCaptions], [OneSec]) and plain ones ([JSONL], [CSV], [TextFile],
 // [Texts]).
 //
+// The text-to-image data sets are [ImagePrompts]: prompts in data-set
+// order, each with an id, the caption it was made from and a subset, read
+// as ml-act's loaders build them. [COCOStyles] (coco-captions-styles)
+// appends a style's tags from style_prompts.json to COCO captions,
+// [COCOConcepts] (coco-captions-concepts) a concept's phrase from
+// diffusion_concept_prompts.json, subsets assigned by cycling through the
+// ones asked for ("none" keeps the caption); [DiffusionPrompts]
+// (diffusion-prompts) reads {"subset": [prompts]}. Both prompt files are
+// ml-act's data/ files, which actsh does not ship: put them beside
+// coco_captions_2017/ in the data directory (testdata/coco is a small
+// synthetic kit in that layout). [ImagePrompts.Dataset] gives the prompts
+// by subset for [Model.Responses]; [ImagePrompts.Items] the items for
+// generation.
+//
 // # Responses and fitting
 //
 // [Model.Responses] runs the model over the source ([Src]) and target

@@ -31,6 +31,15 @@
 //     data is not published ([ErrNoOneSec] says what to build).
 //   - [ReadCOCOCaptions]: a COCO captions JSON, annotations[].caption in file
 //     order, in one subset "captions".
+//   - [ReadCOCOStyles], [ReadCOCOConcepts], [ReadDiffusionPrompts]: ml-act's
+//     text-to-image data sets (coco-captions-styles, coco-captions-concepts,
+//     diffusion-prompts) as [ImagePrompts]: items with an id, the caption,
+//     the prompt and a subset, in data-set order for generation, and
+//     [ImagePrompts.Dataset] grouping the prompts by subset. COCO captions
+//     get subsets by cycling through those asked for and a style's tags
+//     (style_prompts.json) or a concept's phrase
+//     (diffusion_concept_prompts.json) appended; both files are ml-act's
+//     data/ files, read from a folder the caller names.
 //   - [ReadJSONL], [ReadCSV]: one example per line or row, text and label
 //     taken from named fields or columns; no label field means one subset
 //     named after the file.
