@@ -212,6 +212,27 @@
 // chooses the concept; its zero_shot step is the concept judge), and
 // recipes/concepts.go draws the figure.
 //
+// # Text-to-image
+//
+// [LoadImagePipeline] loads a diffusers Stable Diffusion XL pipeline (a
+// folder, a Hugging Face id in the cache, or "ByteDance/SDXL-Lightning").
+// Its points are named as ml-act names the pipeline's modules
+// (unet.down_blocks.1.attentions.0.norm, text_encoder.…); a UNet feature
+// map is steered through its per-channel spatial mean, every position moved
+// alike. [ImagePipeline.Responses] runs ml-act's one denoising step per
+// prompt; the fits are the language models' ones:
+//
+//	p := LoadImagePipeline("ByteDance/SDXL-Lightning")
+//	styles := COCOStyles(dataDir, dataDir, "train", 10, 0, "none", "watercolor")
+//	t := FitLinearOT(p.Responses(styles.Dataset(), "unet.*norm.*", Src("none"), Dst("watercolor")))
+//	img := p.Generate("a boat on a lake", t, 0.8, Steps(4), Seed(1))  // an [Image]
+//	row := p.Sweep("a boat on a lake", t, []float64{0, 0.5, 1}, Seed(1))
+//	Grid(3, row...).Save("sweep.png")
+//	SaveGIF("sweep.gif", row, 500)
+//
+// The same seed gives the same noise at every strength. [Image.PNG] shows
+// an image in a notebook (gonbui.DisplayPNG), [Image.Save] writes it.
+//
 // # Pipeline
 //
 // Pipeline runs ml-act's workflow from Hydra-style configs (package

@@ -81,11 +81,16 @@ func (t *Transport) Model() string { return t.must().Meta.Model }
 // Transports without a recorded model get the width check only (the
 // engine names unknown points).
 func (t *Transport) checkFits(m *Model) {
+	t.checkFitsTarget(modelOf(m.m), m.m.PointWidth, m.m.Name())
+}
+
+// checkFitsTarget is checkFits for any steerable target: its identity, its
+// point widths (0 for an unknown point) and the name it was loaded by.
+func (t *Transport) checkFitsTarget(have fittedOn, width func(string) int, loadedAs string) {
 	r := t.must()
 	meta := r.Meta
-	have := modelOf(m.m)
 	for _, p := range r.PointNames() {
-		n, w := r.Maps[p].Units(), m.m.PointWidth(p)
+		n, w := r.Maps[p].Units(), width(p)
 		if n == w || (meta.Model == "" && w == 0) {
 			continue
 		}
@@ -101,7 +106,7 @@ func (t *Transport) checkFits(m *Model) {
 	if meta.Model == have.name && (meta.Family == "" || meta.Family == have.family) {
 		return
 	}
-	if meta.Family == "" && meta.Model == m.m.Name() {
+	if meta.Family == "" && meta.Model == loadedAs {
 		return // written before identities were recorded: the name as loaded
 	}
 	fail("%s does not match model %q (%s): points and widths agree, but the maps were fitted on another model; use the transport's ForModel(model) or AllowAnyModel() to apply it anyway",

@@ -35,6 +35,10 @@ type options struct {
 
 	bleuOrder int // BLEUOrder
 
+	steps         int     // Steps
+	width, height int     // Size
+	guidance      float64 // Guidance
+
 	beta    float64 // withBeta: Fit's ActAdd and ITI-c coefficient
 	betaSet bool
 
@@ -117,6 +121,19 @@ func RepetitionPenalty(p float64) Option { return func(o *options) { o.repetitio
 // Truncate keeps at most the first n tokens of each text whose responses
 // are computed (ml-act's model.seq_len; default: the model's context).
 func Truncate(n int) Option { return func(o *options) { o.truncate = n } }
+
+// Steps sets the number of denoising steps of an image generation
+// (default 4, SDXL-Lightning's).
+func Steps(n int) Option { return func(o *options) { o.steps = n } }
+
+// Size sets the size of generated images in pixels (default: the
+// pipeline's, 1024×1024 for SDXL); for image responses, the size of the
+// latents the one denoising step sees.
+func Size(width, height int) Option { return func(o *options) { o.width, o.height = width, height } }
+
+// Guidance sets the classifier-free guidance scale of an image generation
+// (default 0: none, as SDXL-Lightning runs).
+func Guidance(g float64) Option { return func(o *options) { o.guidance = g } }
 
 // withBeta sets the coefficient [Fit] gives ActAdd and ITI-c (the
 // pipeline's hook_params.beta).

@@ -50,6 +50,7 @@ var expectations = map[string]expect{
 	"huggingface.ipynb": {check: checkCheckpoint},
 	"toxicity.ipynb":    {tables: 1, check: checkToxicity},
 	"concepts.ipynb":    {png: 1, tables: 1, check: checkConcepts},
+	"diffusion.ipynb":   {png: 1},
 }
 
 // lines is a notebook string: JSON text or a list of lines.
