@@ -154,6 +154,7 @@ type pipelinePlan struct {
 	src, dst          []string
 	tqaFit, tqaEval   *TruthfulQAData // dataset truthfulqa: the questions learned from and the rest
 	tqaFrac           float64         // their task_params.dataset_params.fit_fraction
+	img               *imagePlan      // text-to-image data sets: the prompts to learn from and to generate
 
 	dataDir, cacheDir, resultsDir, intCacheDir string
 
@@ -422,10 +423,11 @@ func (p *pipelinePlan) planData() error {
 			return fmt.Errorf("task_params.dataset=%s (data_dir=%s): %w", p.dataset, p.dataDir, err)
 		}
 	case "coco-captions-styles", "coco-captions-concepts", "diffusion-prompts":
-		return fmt.Errorf("task_params.dataset=%s: image data sets arrive with the image models, which are not in this version of actsh yet", p.dataset)
+		return p.planImageData()
 	default:
 		valid := []string{"json-subsets", "jigsaw", "onesec", "truthfulqa"}
-		return fmt.Errorf("task_params.dataset=%s: unknown data set%s (text data sets: %s)", p.dataset, hint(p.dataset, valid), strings.Join(valid, ", "))
+		image := []string{"coco-captions-styles", "coco-captions-concepts", "diffusion-prompts"}
+		return fmt.Errorf("task_params.dataset=%s: unknown data set%s (text data sets: %s; image: %s)", p.dataset, hint(p.dataset, append(valid, image...)), strings.Join(valid, ", "), strings.Join(image, ", "))
 	}
 	return nil
 }
@@ -576,6 +578,9 @@ func (r *pipelineRun) points() ([]string, error) {
 func (r *pipelineRun) loadData() (*Dataset, error) {
 	if r.dataset == "truthfulqa" {
 		return &Dataset{d: r.tqaFit.dataset()}, nil
+	}
+	if r.img != nil {
+		return &Dataset{d: r.img.fit.Dataset()}, nil
 	}
 	var d *dataset.Dataset
 	var err error
