@@ -155,6 +155,7 @@ type pipelinePlan struct {
 	tqaFit, tqaEval   *TruthfulQAData // dataset truthfulqa: the questions learned from and the rest
 	tqaFrac           float64         // their task_params.dataset_params.fit_fraction
 	img               *imagePlan      // text-to-image data sets: the prompts to learn from and to generate
+	imageSteps        int             // text-to-image: model.inference_steps (SDXL-Lightning's UNet)
 
 	dataDir, cacheDir, resultsDir, intCacheDir string
 
@@ -291,15 +292,19 @@ func planPipeline(cfg *config.Config, o PipelineOptions) (*pipelinePlan, error) 
 	p := &pipelinePlan{cfg: cfg, overrides: o.Overrides}
 	p.task = g.str("responses.task_params.model_task")
 	g.oneOf("task_params.model_task", p.task, "text-generation", "text-to-image-generation")
-	if g.err == nil && p.task == "text-to-image-generation" {
-		return nil, fmt.Errorf("task_params.model_task=text-to-image-generation: image models (SDXL-Lightning, FLUX.1-schnell) are not in this version of actsh yet; choose a text task (task_params=giraffes or toxicity) with --config-name text_generation")
+	if g.err == nil && p.task == "text-to-image-generation" && cfg.Has("responses.model_params.inference_steps") {
+		p.imageSteps = g.int("responses.model_params.inference_steps", 1)
 	}
 
 	p.modelPath = g.str("responses.model_params.model_path")
 	p.modelName = filepath.Base(strings.TrimRight(p.modelPath, "/"))
 	p.device = g.oneOf("device", g.str("responses.device"), "auto", "cpu", "cuda")
-	p.dtype = g.str("responses.model_params.dtype")
-	p.dtype = g.oneOf("model.dtype", strings.TrimPrefix(p.dtype, "torch."), "float32", "float", "bfloat16", "float16", "half")
+	if p.task == "text-to-image-generation" && !cfg.Has("responses.model_params.dtype") {
+		p.dtype = "as stored" // ml-act's image model configs name none: it loads the fp16 weights
+	} else {
+		p.dtype = g.str("responses.model_params.dtype")
+		p.dtype = g.oneOf("model.dtype", strings.TrimPrefix(p.dtype, "torch."), "float32", "float", "bfloat16", "float16", "half")
+	}
 	p.seqLen = g.optInt("responses.model_params.seq_len", 0, 1)
 	p.patterns = g.strs("responses.model_params.module_names")
 
@@ -439,9 +444,11 @@ type pipelineRun struct {
 	log io.Writer
 	res *PipelineResult
 
-	model     *Model
-	transport *Transport
-	tHash     string // of the transport file, "" for none
+	model         *Model
+	image         *ImagePipeline // text-to-image tasks, instead of model
+	transport     *Transport
+	transportPath string // the transport file, "" for none
+	tHash         string // of the transport file, "" for none
 }
 
 func (r *pipelineRun) logf(format string, args ...any) {
@@ -544,6 +551,9 @@ func (r *pipelineRun) loadModel() error {
 		return fmt.Errorf("pipeline: device=cpu but actsh runs on backend %q: set GOMLX_BACKEND=cpu, or use device=cuda", backend)
 	}
 	r.logf("model %s (%s, dtype %s)", r.modelPath, backend, r.dtype)
+	if r.task == "text-to-image-generation" {
+		return r.loadImagePipeline()
+	}
 	m, err := engine.Load(r.ctx, r.modelPath, engine.LoadOptions{})
 	if err != nil {
 		return fmt.Errorf("pipeline: model.model_path=%s: %w", r.modelPath, err)
@@ -555,9 +565,15 @@ func (r *pipelineRun) loadModel() error {
 // points returns the model's points matching any of the module_names
 // patterns, in module order (as ml-act's find_module_names).
 func (r *pipelineRun) points() ([]string, error) {
+	match, all := func(pat string) ([]string, error) { return nil, nil }, []string(nil)
+	if r.image != nil {
+		match, all = r.image.p.MatchPoints, r.image.Points()
+	} else {
+		match, all = r.model.m.MatchPoints, r.model.m.Points()
+	}
 	seen := map[string]bool{}
 	for _, pat := range r.patterns {
-		pts, err := r.model.m.MatchPoints(pat)
+		pts, err := match(pat)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: model.module_names: %w", err)
 		}
@@ -566,7 +582,7 @@ func (r *pipelineRun) points() ([]string, error) {
 		}
 	}
 	var out []string
-	for _, p := range r.model.m.Points() {
+	for _, p := range all {
 		if seen[p] {
 			out = append(out, p)
 		}
@@ -685,6 +701,7 @@ func (r *pipelineRun) intervention() error {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 	r.transport = &Transport{t: t}
+	r.transportPath = path
 	r.res.Transport = r.transport
 	sum := sha256.Sum256(data)
 	r.tHash = hex.EncodeToString(sum[:])
@@ -704,7 +721,15 @@ func (r *pipelineRun) learn(points []string, respKey string) (*Transport, error)
 	opts := r.fitOptions()
 	var t *Transport
 	err = catch(func() {
-		req := r.model.requestFor("pipeline responses", ds, points, opts)
+		var fw responses.Forwarder
+		var req responses.Request
+		if r.image != nil {
+			var ifw *imageForwarder
+			req, ifw = r.image.requestFor("pipeline responses", ds, points, opts)
+			fw = ifw
+		} else {
+			req, fw = r.model.requestFor("pipeline responses", ds, points, opts), r.model.m
+		}
 		req.Progress = r.log
 		req.AfterBatch = func(done, total int) { pipelineEvent("responses") }
 		folder := fmt.Sprintf("%s-to-%s-%s-%s", strings.Join(r.src, "+"), strings.Join(r.dst, "+"), r.pooling, respKey)
@@ -724,7 +749,7 @@ func (r *pipelineRun) learn(points []string, respKey string) (*Transport, error)
 		case "incr":
 			req.Cache = filepath.Join(req.Cache, fmt.Sprintf("incr-%s-%s", r.method, key(r.method, r.support, r.position, r.beta, r.strength)))
 			r.logf("responses and intervention %s, layer by layer (incr) over %d points; cache %s", r.method, len(points), req.Cache)
-			raw, err = responses.Incremental(r.ctx, r.model.m, req, fit, responses.FitOptions{Strength: float32(r.strength), LastOnly: r.position == "last"})
+			raw, err = responses.Incremental(r.ctx, fw, req, fit, responses.FitOptions{Strength: float32(r.strength), LastOnly: r.position == "last"})
 		default:
 			if !r.computeResponses {
 				var man struct{ Complete bool }
@@ -734,12 +759,19 @@ func (r *pipelineRun) learn(points []string, respKey string) (*Transport, error)
 				}
 			}
 			r.logf("responses of %d points (atonce); cache %s", len(points), req.Cache)
-			raw, err = responses.AtOnce(r.ctx, r.model.m, req, fit)
+			raw, err = responses.AtOnce(r.ctx, fw, req, fit)
 		}
 		must(err)
-		info := r.model.m.Info()
+		var family, arch string
+		if r.image != nil {
+			id := r.image.identity()
+			family, arch = id.family, id.arch
+		} else {
+			info := r.model.m.Info()
+			family, arch = info.Family, info.Architecture
+		}
 		method := interventionMethods[r.method]
-		raw.Meta = transport.Meta{Method: method, Model: raw.Meta.Model, Family: info.Family, Architecture: info.Architecture,
+		raw.Meta = transport.Meta{Method: method, Model: raw.Meta.Model, Family: family, Architecture: arch,
 			Pooling: raw.Meta.Pooling, Dataset: raw.Meta.Dataset, Source: raw.Meta.Source, Target: raw.Meta.Target, Position: r.position}
 		if supportMatters(method) {
 			raw.Meta.Support = r.support

@@ -27,13 +27,14 @@ var evaluations = map[string]func(p *pipelinePlan) (func(r *pipelineRun) error, 
 	"model_perplexity": planModelPerplexity,
 	"mmlu":             planMMLU,
 	"zero_shot":        planZeroShot,
+
+	"text-to-image-generation": planImageGeneration,
 }
 
 // laterEvaluations are ml-act's evaluations this version does not have yet,
 // with what brings them.
 var laterEvaluations = map[string]string{
-	"text-to-image-generation": "image generation arrives with the image models",
-	"clip_score":               "CLIP score arrives with the image models",
+	"clip_score": "CLIP score arrives with the image models",
 }
 
 func evaluationNames() []string { return slices.Sorted(maps.Keys(evaluations)) }
