@@ -26,6 +26,7 @@ const (
 func init() {
 	engine.Register(TextModel, New)
 	engine.Register(TextModelWithProjection, New)
+	engine.Register(FullModel, New)
 }
 
 // activations maps hidden_act to its function.
@@ -52,17 +53,26 @@ type Model struct {
 // "text_model.encoder.layers.{i}.…", "text_model.final_layer_norm.…", and
 // "text_projection.weight" for CLIPTextModelWithProjection). The
 // architecture is the config's first "architectures" entry; buffers
-// (text_model.embeddings.position_ids) are ignored.
+// (text_model.embeddings.position_ids) are ignored. A whole CLIPModel
+// gives its text tower as a CLIPTextModelWithProjection, as
+// transformers' CLIPTextModelWithProjection.from_pretrained reads it
+// (see [ParseFullConfig]); its vision weights are left unread
+// ([LoadVision] reads them).
 func New(config []byte, w engine.Weights) (engine.Arch, error) {
 	arch, err := architecture(config)
 	if err != nil {
 		return nil, err
 	}
-	c, err := ParseConfig(config)
+	var c *Config
+	if arch == FullModel {
+		c, err = ParseFullConfig(config)
+	} else {
+		c, err = ParseConfig(config)
+	}
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: c, arch: arch, project: arch == TextModelWithProjection, params: map[string]*tensors.Tensor{}}
+	m := &Model{cfg: c, arch: arch, project: arch != TextModel, params: map[string]*tensors.Tensor{}}
 	D, F := c.HiddenSize, c.IntermediateSize
 	specs := []spec{
 		{"text_model.embeddings.token_embedding.weight", []int{c.VocabSize, D}},
@@ -97,22 +107,28 @@ func New(config []byte, w engine.Weights) (engine.Arch, error) {
 	return m, nil
 }
 
-// architecture returns the config's first architectures entry.
+// architecture returns the config's first architectures entry; without
+// one, a config with a text_config is a CLIPModel and any other a
+// CLIPTextModel.
 func architecture(config []byte) (string, error) {
 	var head struct {
-		Architectures []string `json:"architectures"`
+		Architectures []string        `json:"architectures"`
+		TextConfig    json.RawMessage `json:"text_config"`
 	}
 	if err := json.Unmarshal(config, &head); err != nil {
 		return "", fmt.Errorf("clip: parse config: %w", err)
 	}
 	if len(head.Architectures) == 0 {
+		if present(head.TextConfig) {
+			return FullModel, nil
+		}
 		return TextModel, nil
 	}
 	switch a := head.Architectures[0]; a {
-	case TextModel, TextModelWithProjection:
+	case TextModel, TextModelWithProjection, FullModel:
 		return a, nil
 	default:
-		return "", fmt.Errorf("clip: architecture %q is not a CLIP text encoder (want %s or %s)", a, TextModel, TextModelWithProjection)
+		return "", fmt.Errorf("clip: architecture %q is not a CLIP text encoder (want %s, %s or %s)", a, TextModel, TextModelWithProjection, FullModel)
 	}
 }
 
@@ -127,8 +143,9 @@ func layerName(i int) string { return fmt.Sprintf("text_model.encoder.layers.%d"
 // Config returns the parsed config.
 func (m *Model) Config() *Config { return m.cfg }
 
-// Projected reports whether the model is a CLIPTextModelWithProjection,
-// whose embedding is text_embeds rather than the pooled output.
+// Projected reports whether the model is a CLIPTextModelWithProjection
+// (or a CLIPModel's text tower), whose embedding is text_embeds rather
+// than the pooled output.
 func (m *Model) Projected() bool { return m.project }
 
 // Info implements engine.Arch. MaxPositions is max_position_embeddings;

@@ -30,8 +30,8 @@ type Config struct {
 	BOSTokenID *int `json:"bos_token_id"`
 	EOSTokenID *int `json:"eos_token_id"`
 
-	// TextConfig is set in a full CLIPConfig (text and vision towers), which
-	// this family refuses: load its text tower as a CLIPTextModel.
+	// TextConfig is set in a whole CLIPModel's config (text and vision
+	// towers), which ParseConfig refuses: [ParseFullConfig] reads it.
 	TextConfig json.RawMessage `json:"text_config"`
 }
 
@@ -45,19 +45,65 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, c); err != nil {
 		return nil, fmt.Errorf("clip: parse config: %w", err)
 	}
+	if present(c.TextConfig) {
+		return nil, fmt.Errorf("clip: config.json has a text_config: it describes a whole CLIPModel, not a text encoder (want CLIPTextModel or CLIPTextModelWithProjection, or architectures [\"CLIPModel\"])")
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ParseFullConfig reads a whole CLIPModel's config.json (text_config,
+// vision_config and a top-level projection_dim) and returns its text
+// tower's config, as transformers' CLIPTextModelWithProjection.from_pretrained
+// of a CLIPModel checkpoint reads it: text_config with CLIPTextConfig's
+// defaults for what it leaves out, projected to the top-level
+// projection_dim (CLIPConfig's default 512 when absent), the size CLIPModel
+// gave text_projection. (transformers takes text_config's own
+// projection_dim, which must then agree with the weights; OpenAI's
+// checkpoints state the same value in both places.)
+func ParseFullConfig(data []byte) (*Config, error) {
+	var head struct {
+		TextConfig    json.RawMessage `json:"text_config"`
+		ProjectionDim *int            `json:"projection_dim"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("clip: parse config: %w", err)
+	}
+	if !present(head.TextConfig) {
+		return nil, fmt.Errorf("clip: a CLIPModel config.json needs a text_config")
+	}
+	c, err := ParseConfig(head.TextConfig)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in text_config)", err)
+	}
+	c.ProjectionDim = 512
+	if head.ProjectionDim != nil {
+		c.ProjectionDim = *head.ProjectionDim
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// present reports whether a JSON value was given and is not null.
+func present(v json.RawMessage) bool { return len(v) > 0 && string(v) != "null" }
+
+// check validates the sizes, the activation and the end-of-text id.
+func (c *Config) check() error {
 	switch {
-	case len(c.TextConfig) > 0 && string(c.TextConfig) != "null":
-		return nil, fmt.Errorf("clip: config.json has a text_config: it describes a whole CLIPModel, not a text encoder (want CLIPTextModel or CLIPTextModelWithProjection)")
 	case c.HiddenSize <= 0 || c.NumHiddenLayers <= 0 || c.NumAttentionHeads <= 0 || c.VocabSize <= 0 ||
 		c.IntermediateSize <= 0 || c.MaxPositionEmbeddings <= 0 || c.ProjectionDim <= 0:
-		return nil, fmt.Errorf("clip: config sizes must be positive (hidden_size %d, num_hidden_layers %d, num_attention_heads %d, vocab_size %d, intermediate_size %d, max_position_embeddings %d, projection_dim %d)",
+		return fmt.Errorf("clip: config sizes must be positive (hidden_size %d, num_hidden_layers %d, num_attention_heads %d, vocab_size %d, intermediate_size %d, max_position_embeddings %d, projection_dim %d)",
 			c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.VocabSize, c.IntermediateSize, c.MaxPositionEmbeddings, c.ProjectionDim)
 	case c.HiddenSize%c.NumAttentionHeads != 0:
-		return nil, fmt.Errorf("clip: hidden_size (%d) must be divisible by num_attention_heads (%d)", c.HiddenSize, c.NumAttentionHeads)
+		return fmt.Errorf("clip: hidden_size (%d) must be divisible by num_attention_heads (%d)", c.HiddenSize, c.NumAttentionHeads)
 	case c.LayerNormEps <= 0:
-		return nil, fmt.Errorf("clip: layer_norm_eps (%g) must be positive", c.LayerNormEps)
+		return fmt.Errorf("clip: layer_norm_eps (%g) must be positive", c.LayerNormEps)
 	case c.EOSTokenID == nil:
-		return nil, fmt.Errorf("clip: eos_token_id is null: the pooled output is read at the end-of-text token")
+		return fmt.Errorf("clip: eos_token_id is null: the pooled output is read at the end-of-text token")
 	}
 	if _, ok := activations[c.HiddenAct]; !ok {
 		names := make([]string, 0, len(activations))
@@ -65,9 +111,9 @@ func ParseConfig(data []byte) (*Config, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, fmt.Errorf("clip: hidden_act %q is not supported (want %s)", c.HiddenAct, strings.Join(names, ", "))
+		return fmt.Errorf("clip: hidden_act %q is not supported (want %s)", c.HiddenAct, strings.Join(names, ", "))
 	}
-	return c, nil
+	return nil
 }
 
 // PoolIndex returns the slot of ids whose last hidden state is the pooled

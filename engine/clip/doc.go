@@ -47,10 +47,20 @@
 // config.json and weights as transformers saves these classes:
 // text_model.embeddings.{token,position}_embedding, text_model.encoder.layers.{i}.*,
 // text_model.final_layer_norm, and text_projection for the projected
-// model; the position_ids buffer is ignored. A whole CLIPModel config
-// (text_config and vision_config) is refused: diffusers' folders hold the
-// text towers alone (text_encoder/, text_encoder_2/). The vision tower
-// is below.
+// model; the position_ids buffer is ignored. diffusers' folders hold the
+// text towers alone (text_encoder/, text_encoder_2/).
+//
+// A whole CLIPModel (architectures ["CLIPModel"], or no architectures and
+// a text_config; openai/clip-vit-large-patch14, the judge of ml-act's
+// image scores) is registered too: engine.Load gives its text tower and
+// text_projection as a CLIPTextModelWithProjection, as transformers'
+// CLIPTextModelWithProjection.from_pretrained reads such a checkpoint —
+// [ParseFullConfig]: text_config with CLIPTextConfig's defaults, the
+// top-level projection_dim — and [LoadVision] reads its vision tower from
+// the same folder; logit_scale is not read. A config naming another
+// architecture (a CLIPVisionModel folder) fails with its name. A
+// config.json with a text_config that names a text encoder is refused.
+// The vision tower is below.
 //
 // # Intervention points
 //

@@ -32,7 +32,8 @@ const (
 	VisionModelWithProjection = "CLIPVisionModelWithProjection"
 	// FullModel is a whole CLIPModel (openai/clip-vit-large-patch14, the
 	// ClipScore model): [LoadVision] reads its vision tower and
-	// visual_projection.
+	// visual_projection; engine.Load gives its text tower and
+	// text_projection, registered under this name (see [New]).
 	FullModel = "CLIPModel"
 )
 

@@ -8,7 +8,7 @@
 package families
 
 import (
-	_ "github.com/actsh/actsh/engine/clip"    // CLIPTextModel, CLIPTextModelWithProjection
+	_ "github.com/actsh/actsh/engine/clip"    // CLIPTextModel, CLIPTextModelWithProjection, CLIPModel (its text tower)
 	_ "github.com/actsh/actsh/engine/gemma2"  // Gemma2ForCausalLM
 	_ "github.com/actsh/actsh/engine/gpt2"    // GPT2LMHeadModel
 	_ "github.com/actsh/actsh/engine/llama"   // LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM
