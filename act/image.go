@@ -30,7 +30,7 @@ import (
 // SDXL-Lightning), ready to generate images under a transport and to
 // compute the responses transports are fitted on.
 type ImagePipeline struct {
-	p *diffusion.SDXL
+	p diffusion.Pipeline
 }
 
 // LoadImagePipeline loads a text-to-image pipeline by name: a folder in
@@ -47,7 +47,7 @@ func LoadImagePipeline(name string, opts ...Option) *ImagePipeline {
 
 // Engine returns the pipeline underneath, for Go code that wants errors
 // instead of panics.
-func (p *ImagePipeline) Engine() *diffusion.SDXL { return p.p }
+func (p *ImagePipeline) Engine() diffusion.Pipeline { return p.p }
 
 // String summarises the pipeline: name, default size, number of points.
 func (p *ImagePipeline) String() string {
@@ -56,11 +56,11 @@ func (p *ImagePipeline) String() string {
 	}
 	n := 0
 	for _, pt := range p.p.Points() {
-		if strings.HasPrefix(pt.Name, diffusion.UNet) {
+		if strings.HasPrefix(pt.Name, diffusion.UNet) || strings.HasPrefix(pt.Name, diffusion.Transformer) {
 			n++
 		}
 	}
-	return fmt.Sprintf("%s (SDXL pipeline, %d×%d, %d points, %d in the UNet)", p.p.Name(), p.p.DefaultSize(), p.p.DefaultSize(), len(p.p.Points()), n)
+	return fmt.Sprintf("%s (%s, %d×%d, %d points, %d in the denoiser)", p.p.Name(), p.p.Class(), p.p.DefaultSize(), p.p.DefaultSize(), len(p.p.Points()), n)
 }
 
 // Points lists the intervention points as ml-act names the modules of a
@@ -94,7 +94,7 @@ func (p *ImagePipeline) identity() fittedOn {
 			name = p.p.Dir()
 		}
 	}
-	return fittedOn{name: name, family: "sdxl", arch: diffusion.PipelineClass}
+	return fittedOn{name: name, family: familyOf(p.p.Class()), arch: p.p.Class()}
 }
 
 // steering checks that t fits the pipeline and returns the engine's
@@ -128,9 +128,8 @@ func (p *ImagePipeline) Generate(prompt string, t *Transport, lambda float64, op
 func (p *ImagePipeline) GenerateBatch(prompts []string, t *Transport, lambda float64, opts ...Option) []*Image {
 	o := collect(opts)
 	seeds := make([]uint64, len(prompts))
-	ids := p.p.Tokenize(prompts)
 	for i := range prompts {
-		seeds[i] = diffusion.PromptSeed(0, ids[i])
+		seeds[i] = diffusion.PromptSeed(0, prompts[i])
 		if o.seedSet {
 			seeds[i] = o.seed + uint64(i)
 		}
@@ -157,7 +156,7 @@ func (p *ImagePipeline) generate(ctx context.Context, prompts []string, seeds []
 // [ImagePipeline.Generate].
 func (p *ImagePipeline) Sweep(prompt string, t *Transport, lambdas []float64, opts ...Option) []*Image {
 	o := collect(opts)
-	seed := diffusion.PromptSeed(0, p.p.Tokenize([]string{prompt})[0])
+	seed := diffusion.PromptSeed(0, prompt)
 	if o.seedSet {
 		seed = o.seed
 	}
@@ -237,8 +236,8 @@ func (p *ImagePipeline) requestFor(call string, ds *Dataset, points []string, op
 			Source: strings.Join(o.src, ","), Target: strings.Join(o.dst, ","), Seed: o.seed,
 		},
 		Points:   points,
-		Src:      p.p.Tokenize(src),
-		Dst:      p.p.Tokenize(dst),
+		Src:      promptBytes(src),
+		Dst:      promptBytes(dst),
 		Batch:    o.batch,
 		Cache:    o.cache,
 		Progress: os.Stderr,
@@ -249,10 +248,40 @@ func (p *ImagePipeline) requestFor(call string, ds *Dataset, points []string, op
 	return req, &imageForwarder{p: p.p, seed: o.seed, size: o.width}
 }
 
+// promptBytes encodes prompts as the responses package's "ids": each
+// prompt's UTF-8 bytes. An image pipeline has several tokenizers (CLIP's,
+// T5's), so the forwarder takes the text back and lets each tokenize it.
+func promptBytes(texts []string) [][]int {
+	out := make([][]int, len(texts))
+	for i, t := range texts {
+		if t == "" {
+			fail("responses: prompt %d is empty", i)
+		}
+		b := []byte(t)
+		out[i] = make([]int, len(b))
+		for j, c := range b {
+			out[i][j] = int(c)
+		}
+	}
+	return out
+}
+
+// familyOf names a pipeline class's family for transport metadata.
+func familyOf(class string) string {
+	switch class {
+	case diffusion.PipelineClass:
+		return "sdxl"
+	case diffusion.FluxPipelineClass:
+		return "flux"
+	}
+	return strings.ToLower(class)
+}
+
 // imageForwarder runs a pipeline's one-step responses for the responses
-// package: batches are prompts' token ids, pooled outputs come back.
+// package: batches are prompts as bytes (promptBytes), pooled outputs come
+// back.
 type imageForwarder struct {
-	p    *diffusion.SDXL
+	p    diffusion.Pipeline
 	seed uint64
 	size int
 }
@@ -262,7 +291,15 @@ func (f *imageForwarder) Forward(ctx context.Context, batch [][]int, o engine.Fo
 	if pool == "" {
 		pool = "mean"
 	}
-	r, err := f.p.Responses(ctx, batch, o.Capture, pool, f.seed, f.size, o.Steering)
+	prompts := make([]string, len(batch))
+	for i, ids := range batch {
+		b := make([]byte, len(ids))
+		for j, c := range ids {
+			b[j] = byte(c)
+		}
+		prompts[i] = string(b)
+	}
+	r, err := f.p.Responses(ctx, prompts, o.Capture, pool, f.seed, f.size, o.Steering)
 	if err != nil {
 		return nil, err
 	}

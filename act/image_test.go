@@ -18,7 +18,7 @@ const sdxlTiny = "../testdata/sdxl-tiny"
 // is the unsteered image), a sweep, a grid, a GIF and a PNG on disk.
 func TestImagePipeline(t *testing.T) {
 	p := LoadImagePipeline(sdxlTiny)
-	if s := p.String(); !strings.Contains(s, "67 in the UNet") && !strings.Contains(s, "in the UNet") {
+	if s := p.String(); !strings.Contains(s, "StableDiffusionXLPipeline") || !strings.Contains(s, "in the denoiser") {
 		t.Fatalf("String: %s", s)
 	}
 	norms := p.Points(`unet.*norm.*`)

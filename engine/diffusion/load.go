@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,21 +39,52 @@ const (
 	Lightning = "ByteDance/SDXL-Lightning"
 	// SDXLBase is the pipeline SDXL-Lightning builds on.
 	SDXLBase = "stabilityai/stable-diffusion-xl-base-1.0"
-	// PipelineClass is the model_index.json _class_name this package runs.
+	// PipelineClass is SDXL's model_index.json _class_name.
 	PipelineClass = "StableDiffusionXLPipeline"
+	// FluxPipelineClass is FLUX's.
+	FluxPipelineClass = "FluxPipeline"
 )
 
 // pipelineFiles says what a pipeline folder holds, for errors.
 const pipelineFiles = "a diffusers StableDiffusionXLPipeline folder: model_index.json, scheduler/, text_encoder/, text_encoder_2/, tokenizer/, tokenizer_2/, unet/, vae/"
 
-// Load reads a Stable Diffusion XL pipeline: a folder in diffusers' layout
+// Pipeline is a loaded text-to-image pipeline: what the act layer drives.
+// [SDXL] is one.
+type Pipeline interface {
+	// Name is what the pipeline was loaded by, Dir its folder, Class its
+	// model_index.json class.
+	Name() string
+	Dir() string
+	Class() string
+	// Points lists the intervention points (component prefix + module
+	// name) in module order; PointWidth gives one's unit count (0 for an
+	// unknown point); MatchPoints selects by a whole-name pattern.
+	Points() []engine.Point
+	PointWidth(name string) int
+	MatchPoints(pattern string) ([]string, error)
+	// DefaultSize is the image side the pipeline was trained for.
+	DefaultSize() int
+	// Generate makes one image per prompt.
+	Generate(ctx context.Context, prompts []string, o Options) ([]*image.NRGBA, error)
+	// Responses runs ml-act's one denoising step per prompt and returns
+	// each captured point's output pooled per prompt.
+	Responses(ctx context.Context, prompts []string, capture []string, pool string, seed uint64, size int, s *engine.Steering) (map[string][][]float32, error)
+}
+
+// Load reads a text-to-image pipeline by name (see [LoadSDXL]); the
+// model_index.json's _class_name picks the pipeline.
+func Load(ctx context.Context, name string, o LoadOptions) (Pipeline, error) {
+	return LoadSDXL(ctx, name, o)
+}
+
+// LoadSDXL reads a Stable Diffusion XL pipeline: a folder in diffusers' layout
 // (model_index.json and one folder per component), a Hugging Face id in the
 // local cache (downloaded when absent and online), or [Lightning], which is
 // SDXL base's pipeline with SDXL-Lightning's UNet weights and trailing
 // timesteps. Each component's weights are its fp16 variant files
 // (*.fp16.safetensors) when the folder has them — kept half precision in
 // memory — else its plain safetensors files.
-func Load(ctx context.Context, name string, o LoadOptions) (*SDXL, error) {
+func LoadSDXL(ctx context.Context, name string, o LoadOptions) (*SDXL, error) {
 	p, err := load(ctx, name, o)
 	if err != nil {
 		return nil, fmt.Errorf("diffusion: load %s: %w", name, err)

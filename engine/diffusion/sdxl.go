@@ -27,6 +27,7 @@ const (
 	TextEncoder  = "text_encoder."
 	TextEncoder2 = "text_encoder_2."
 	UNet         = "unet."
+	Transformer  = "transformer."
 )
 
 // SDXL is a loaded Stable Diffusion XL pipeline: two CLIP text encoders and
@@ -90,8 +91,8 @@ func (p *SDXL) Name() string { return p.name }
 // Dir is the pipeline's folder.
 func (p *SDXL) Dir() string { return p.dir }
 
-// Tokenizer is the first CLIP tokenizer (both share their vocabulary).
-func (p *SDXL) Tokenizer() *tokenizer.Tokenizer { return p.tok[0] }
+// Class is the model_index.json class the pipeline runs.
+func (p *SDXL) Class() string { return PipelineClass }
 
 // UNet returns the denoiser.
 func (p *SDXL) UNet() *unet.Model { return p.unet }
@@ -220,10 +221,10 @@ type Conditioning struct {
 	Captured map[string][][]float32
 }
 
-// Tokenize turns prompts into the ids both tokenizers share, without
+// tokenize turns prompts into the ids both tokenizers share, without
 // special tokens or padding (SDXL's two tokenizers have one vocabulary and
 // differ only in their padding).
-func (p *SDXL) Tokenize(prompts []string) [][]int {
+func (p *SDXL) tokenize(prompts []string) [][]int {
 	out := make([][]int, len(prompts))
 	for i, s := range prompts {
 		out[i] = p.tok[0].Encode(s, false)
@@ -231,7 +232,7 @@ func (p *SDXL) Tokenize(prompts []string) [][]int {
 	return out
 }
 
-// encode runs both text encoders on token ids (from [SDXL.Tokenize]):
+// encode runs both text encoders on token ids (from tokenize):
 // each tokenizer's special tokens and padding to its model_max_length, as
 // StableDiffusionXLPipeline.encode_prompt does (truncating longer prompts).
 func (p *SDXL) encode(ctx context.Context, ids [][]int, steer [3]*engine.Steering, capt [3][]string, pool string) (*Conditioning, error) {
@@ -314,18 +315,16 @@ func Noise(seed uint64, n int) []float32 {
 	return out
 }
 
-// PromptSeed derives a noise seed from a base seed and a prompt's token
-// ids, so that a prompt's noise does not depend on its batch.
-func PromptSeed(seed uint64, ids []int) uint64 {
+// PromptSeed derives a noise seed from a base seed and a prompt, so that
+// a prompt's noise does not depend on its batch.
+func PromptSeed(seed uint64, prompt string) uint64 {
 	h := fnv.New64a()
 	var b [8]byte
 	for i := range 8 {
 		b[i] = byte(seed >> (8 * i))
 	}
 	h.Write(b[:])
-	for _, id := range ids {
-		h.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24)})
-	}
+	h.Write([]byte(prompt))
 	return h.Sum64()
 }
 
@@ -358,8 +357,7 @@ func (p *SDXL) Generate(ctx context.Context, prompts []string, o Options) ([]*im
 	if len(prompts) == 0 {
 		return nil, nil
 	}
-	ids := p.Tokenize(prompts)
-	lat, err := p.denoise(ctx, ids, o)
+	lat, err := p.denoise(ctx, prompts, o)
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +381,8 @@ func (p *SDXL) size(o Options) (w, h int, err error) {
 }
 
 // denoise runs the loop and returns the final latents [B, C, h, w].
-func (p *SDXL) denoise(ctx context.Context, ids [][]int, o Options) (*tensors.Tensor, error) {
+func (p *SDXL) denoise(ctx context.Context, prompts []string, o Options) (*tensors.Tensor, error) {
+	ids := p.tokenize(prompts)
 	steps := o.Steps
 	if steps == 0 {
 		steps = 4
@@ -417,7 +416,7 @@ func (p *SDXL) denoise(ctx context.Context, ids [][]int, o Options) (*tensors.Te
 	h, w := H/f, W/f
 	noise := make([]float32, 0, B*C*h*w)
 	for i := range B {
-		seed := PromptSeed(0, ids[i])
+		seed := PromptSeed(0, prompts[i])
 		if o.Seeds != nil {
 			seed = o.Seeds[i]
 		}
@@ -512,11 +511,11 @@ func (p *SDXL) decode(lat *tensors.Tensor, tiled bool) ([]*image.NRGBA, error) {
 // the pipeline run with num_inference_steps=1 (the first timestep of a
 // one-step schedule, 999 with trailing spacing) on seeded noise — and each
 // captured point's output is pooled per prompt (feature maps over H and W,
-// sequences over their positions). ids are [SDXL.Tokenize]'s; each
-// prompt's noise is seeded by [PromptSeed](seed, its ids), at the
-// pipeline's default size unless size > 0. Steering, when not nil, is
-// active (incremental fitting).
-func (p *SDXL) Responses(ctx context.Context, ids [][]int, capture []string, pool string, seed uint64, size int, s *engine.Steering) (map[string][][]float32, error) {
+// sequences over their positions). Each prompt's noise is seeded by
+// [PromptSeed](seed, prompt), at the pipeline's default size unless
+// size > 0. Steering, when not nil, is active (incremental fitting).
+func (p *SDXL) Responses(ctx context.Context, prompts []string, capture []string, pool string, seed uint64, size int, s *engine.Steering) (map[string][][]float32, error) {
+	ids := p.tokenize(prompts)
 	steer, capt, err := p.split(s, capture)
 	if err != nil {
 		return nil, err
@@ -551,7 +550,7 @@ func (p *SDXL) Responses(ctx context.Context, ids [][]int, capture []string, poo
 	sigma := sc.InitNoiseSigma()
 	x := make([]float32, 0, B*n)
 	for i := range B {
-		for _, v := range Noise(PromptSeed(seed, ids[i]), n) {
+		for _, v := range Noise(PromptSeed(seed, prompts[i]), n) {
 			x = append(x, v*sigma)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 // CLIP tokenizer.
 func tinyPipeline(t *testing.T) *diffusion.SDXL {
 	t.Helper()
-	p, err := diffusion.Load(context.Background(), filepath.Join(fixture.Path(t, "testdata"), "sdxl-tiny"), diffusion.LoadOptions{})
+	p, err := diffusion.LoadSDXL(context.Background(), filepath.Join(fixture.Path(t, "testdata"), "sdxl-tiny"), diffusion.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestSteeredGeneration(t *testing.T) {
 func TestResponses(t *testing.T) {
 	p := tinyPipeline(t)
 	ctx := context.Background()
-	ids := p.Tokenize([]string{"a cat", "the dog", "a red boat"})
+	ids := []string{"a cat", "the dog", "a red boat"}
 	capture := []string{"unet.down_blocks.0.resnets.0.norm1", "unet.mid_block.attentions.0.transformer_blocks.0.norm1", "text_encoder_2.text_model.encoder.layers.0"}
 	r, err := p.Responses(ctx, ids, capture, "mean", 3, 0, nil)
 	if err != nil {
