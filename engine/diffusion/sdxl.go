@@ -6,13 +6,10 @@ import (
 	"hash/fnv"
 	"image"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/actsh/actsh/act/transport"
 	"github.com/actsh/actsh/engine"
 	"github.com/actsh/actsh/engine/clip"
 	"github.com/actsh/actsh/engine/sched"
@@ -113,21 +110,7 @@ func (p *SDXL) PointWidth(name string) int { return p.width[name] }
 // (Python's re.fullmatch), in module order: ml-act's 'unet.*norm.*' selects
 // every normalisation module of the UNet.
 func (p *SDXL) MatchPoints(pattern string) ([]string, error) {
-	re, err := regexp.Compile("^(?:" + pattern + ")$")
-	if err != nil {
-		return nil, fmt.Errorf("diffusion: point pattern %q: %w", pattern, err)
-	}
-	var out []string
-	for _, pt := range p.points {
-		if re.MatchString(pt.Name) {
-			out = append(out, pt.Name)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("diffusion: no point of %s matches %q (points look like %s, %s)", p.name, pattern,
-			p.points[0].Name, UNet+"down_blocks.1.attentions.0.norm")
-	}
-	return out, nil
+	return matchPoints(p.name, p.points, pattern)
 }
 
 // DefaultSize is the image side the UNet was trained for:
@@ -137,76 +120,7 @@ func (p *SDXL) DefaultSize() int { return p.unet.Config().SampleSize * p.vae.Con
 // split divides a pipeline-level steering or capture among the components
 // by prefix; an unknown point is an error naming the nearest.
 func (p *SDXL) split(s *engine.Steering, capture []string) (steer [3]*engine.Steering, capt [3][]string, err error) {
-	comp := func(name string) (int, string, error) {
-		if _, ok := p.width[name]; !ok {
-			return 0, "", fmt.Errorf("diffusion: %s has no point %q%s", p.name, name, p.nearest(name))
-		}
-		switch {
-		case strings.HasPrefix(name, TextEncoder2):
-			return 1, strings.TrimPrefix(name, TextEncoder2), nil
-		case strings.HasPrefix(name, TextEncoder):
-			return 0, strings.TrimPrefix(name, TextEncoder), nil
-		default:
-			return 2, strings.TrimPrefix(name, UNet), nil
-		}
-	}
-	if s != nil {
-		if s.LastOnly {
-			return steer, capt, fmt.Errorf("diffusion: steering at the last token only has no meaning in an image pipeline")
-		}
-		for name, m := range s.Maps {
-			k, local, err := comp(name)
-			if err != nil {
-				return steer, capt, err
-			}
-			if steer[k] == nil {
-				steer[k] = &engine.Steering{Maps: map[string]*transport.Map{}, Strength: s.Strength}
-			}
-			steer[k].Maps[local] = m
-		}
-	}
-	for _, name := range capture {
-		k, local, err := comp(name)
-		if err != nil {
-			return steer, capt, err
-		}
-		capt[k] = append(capt[k], local)
-	}
-	return steer, capt, nil
-}
-
-// nearest suggests the point closest to name.
-func (p *SDXL) nearest(name string) string {
-	best, bd := "", 1<<30
-	for _, pt := range p.points {
-		if d := distance(name, pt.Name); d < bd {
-			best, bd = pt.Name, d
-		}
-	}
-	if best == "" || bd > len(name)/2+2 {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return splitPoints(p.name, p.width, p.points, []string{TextEncoder, TextEncoder2, UNet}, s, capture)
 }
 
 // Conditioning is what the text encoders give the UNet for a batch.
@@ -486,24 +400,11 @@ func (p *SDXL) unetInputs(c *Conditioning, H, W int, guided bool) unet.Inputs {
 	return in
 }
 
-// decode turns latents into images, in tiles when asked or when the
-// latents are larger than the VAE's own tile.
+// decode turns latents into images (see decodeLatents).
 func (p *SDXL) decode(lat *tensors.Tensor, tiled bool) ([]*image.NRGBA, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := lat.Shape().Dimensions
-	tile := p.vae.Config().SampleSize / p.vae.Config().Scale()
-	var img *tensors.Tensor
-	var err error
-	if tiled || d[2] > tile || d[3] > tile {
-		img, err = p.vae.DecodeTiled(lat, vae.Tiling{})
-	} else {
-		img, err = p.vae.Decode(lat)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("diffusion: decode: %w", err)
-	}
-	return vae.Images(img)
+	return decodeLatents(p.vae, lat, tiled)
 }
 
 // Responses computes what ml-act fits transport maps on for a text-to-image

@@ -1,0 +1,132 @@
+package diffusion
+
+import (
+	"fmt"
+	"image"
+	"regexp"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/actsh/actsh/act/transport"
+	"github.com/actsh/actsh/engine"
+	"github.com/actsh/actsh/engine/vae"
+)
+
+// matchPoints is MatchPoints over a point list.
+func matchPoints(name string, points []engine.Point, pattern string) ([]string, error) {
+	re, err := regexp.Compile("^(?:" + pattern + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: point pattern %q: %w", pattern, err)
+	}
+	var out []string
+	for _, pt := range points {
+		if re.MatchString(pt.Name) {
+			out = append(out, pt.Name)
+		}
+	}
+	if len(out) == 0 {
+		ex := []string{}
+		for _, pt := range points {
+			if len(ex) < 3 && strings.Count(pt.Name, ".") >= 2 {
+				ex = append(ex, pt.Name)
+			}
+		}
+		return nil, fmt.Errorf("diffusion: no point of %s matches %q (points look like %s)", name, pattern, strings.Join(ex, ", "))
+	}
+	return out, nil
+}
+
+// splitPoints divides a pipeline-level steering or capture among
+// components by prefix (the longest matching prefix wins); an unknown
+// point is an error naming the nearest.
+func splitPoints(name string, width map[string]int, points []engine.Point, prefixes []string, s *engine.Steering, capture []string) (steer [3]*engine.Steering, capt [3][]string, err error) {
+	comp := func(pt string) (int, string, error) {
+		if _, ok := width[pt]; !ok {
+			return 0, "", fmt.Errorf("diffusion: %s has no point %q%s", name, pt, nearest(points, pt))
+		}
+		best, bl := -1, -1
+		for k, pre := range prefixes {
+			if strings.HasPrefix(pt, pre) && len(pre) > bl {
+				best, bl = k, len(pre)
+			}
+		}
+		return best, strings.TrimPrefix(pt, prefixes[best]), nil
+	}
+	if s != nil {
+		if s.LastOnly {
+			return steer, capt, fmt.Errorf("diffusion: steering at the last token only has no meaning in an image pipeline")
+		}
+		for pt, m := range s.Maps {
+			k, local, err := comp(pt)
+			if err != nil {
+				return steer, capt, err
+			}
+			if steer[k] == nil {
+				steer[k] = &engine.Steering{Maps: map[string]*transport.Map{}, Strength: s.Strength}
+			}
+			steer[k].Maps[local] = m
+		}
+	}
+	for _, pt := range capture {
+		k, local, err := comp(pt)
+		if err != nil {
+			return steer, capt, err
+		}
+		capt[k] = append(capt[k], local)
+	}
+	return steer, capt, nil
+}
+
+// nearest suggests the point closest to name.
+func nearest(points []engine.Point, name string) string {
+	best, bd := "", 1<<30
+	for _, pt := range points {
+		if d := distance(name, pt.Name); d < bd {
+			best, bd = pt.Name, d
+		}
+	}
+	if best == "" || bd > len(name)/2+2 {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// decodeLatents turns latents into images, in tiles when asked or when
+// the latents are larger than the VAE's own tile.
+func decodeLatents(v *vae.Model, lat *tensors.Tensor, tiled bool) ([]*image.NRGBA, error) {
+	d := lat.Shape().Dimensions
+	tile := v.Config().SampleSize / v.Config().Scale()
+	var img *tensors.Tensor
+	var err error
+	if tiled || d[2] > tile || d[3] > tile {
+		img, err = v.DecodeTiled(lat, vae.Tiling{})
+	} else {
+		img, err = v.Decode(lat)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: decode: %w", err)
+	}
+	return vae.Images(img)
+}
+
+// distance is the edit distance between two names.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
