@@ -175,8 +175,9 @@
 //     norm. Pass every point's value through [Pass.Point] and use its result.
 //     Do attention with [Pass.Attend](layer, q, k, v, opts), q [B,T,H,hd],
 //     k and v [B,T,KV,hd] after any rotary embedding: it handles the causal
-//     and padding masks, the sliding window, score soft-capping and the KV
-//     cache (encoders set Bidirectional). Positions count real tokens (left
+//     and padding masks, the sliding window, score soft-capping, an
+//     additive score bias (T5's relative positions) and the KV cache
+//     (encoders set Bidirectional). Positions count real tokens (left
 //     pads get 0), so learned position tables and RoPE see the same
 //     positions with or without padding.
 //   - Logits(p, h): the output head on hidden states [B, T', D], including

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/gomlx/backends"
@@ -75,6 +76,12 @@ type AttnOptions struct {
 	// before and after it (encoders); only padding is masked. It cannot
 	// be combined with a KV cache or a Window.
 	Bidirectional bool
+	// Bias, when not nil, is added to the scaled scores before
+	// soft-capping and masking, scores = Scale·q·kᵀ + Bias: float32
+	// [Batch or 1, H, Len, S], S the key slots (Len without a KV cache,
+	// the cache's length with one). T5 passes its relative position bias
+	// here.
+	Bias *Node
 }
 
 // Valid returns which slots of the pass hold real tokens: bool [Batch, Len],
@@ -126,6 +133,9 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	kh, vh := keys, values
 	scores := Einsum("bkgtd,bksd->bkgts", qh, kh)
 	scores = MulScalar(scores, o.Scale)
+	if o.Bias != nil {
+		scores = Add(scores, biasLike(o.Bias, scores))
+	}
 	if o.Softcap > 0 {
 		scores = MulScalar(Tanh(DivScalar(scores, o.Softcap)), o.Softcap)
 	}
@@ -148,6 +158,18 @@ func (p *Pass) Attend(layer int, q, k, v *Node, o AttnOptions) *Node {
 	out := Einsum("bkgts,bksd->bkgtd", probs, vh) // [B,KV,G,T,hd]
 	out = TransposeAllAxes(out, 0, 3, 1, 2, 4)    // [B,T,KV,G,hd]
 	return Reshape(out, B, T, H*hd)
+}
+
+// biasLike lays out an attention bias [B or 1, H, T, S] as scores
+// [B, KV, G, T, S] are: query head h = kv·G + g, as Attend groups the
+// heads.
+func biasLike(bias, scores *Node) *Node {
+	d := scores.Shape().Dimensions
+	bd := bias.Shape().Dimensions
+	if len(bd) != 4 || (bd[0] != 1 && bd[0] != d[0]) || bd[1] != d[1]*d[2] || bd[2] != d[3] || bd[3] != d[4] {
+		panic(fmt.Sprintf("engine: attention bias has shape %v, want [%d or 1, %d, %d, %d]", bd, d[0], d[1]*d[2], d[3], d[4]))
+	}
+	return BroadcastToDims(Reshape(bias, bd[0], d[1], d[2], d[3], d[4]), d...)
 }
 
 // writeCache returns cache [B,KV,S,hd] with x [B,KV,T,hd] written at slots

@@ -13,4 +13,5 @@ import (
 	_ "github.com/actsh/actsh/engine/gpt2"    // GPT2LMHeadModel
 	_ "github.com/actsh/actsh/engine/llama"   // LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM
 	_ "github.com/actsh/actsh/engine/roberta" // RobertaForSequenceClassification
+	_ "github.com/actsh/actsh/engine/t5"      // T5EncoderModel
 )
