@@ -16,11 +16,14 @@ import (
 	"github.com/actsh/actsh/internal/fixture"
 )
 
-// TestConformanceVAE reads testdata/reference/diffusion/vae
-// (testdata/reference/diffusion/README.md) by its files alone: meta.json's
-// "models" name each model's key, its checkpoint ("<dir>/config.json + …")
-// and its tolerances_float32; expected.safetensors holds, per key k, what
-// diffusers v0.30.0 computed:
+// TestConformanceVAE runs every AutoencoderKL fixture under
+// testdata/reference/diffusion (testdata/reference/diffusion/README.md):
+// vae/ (SDXL-like, 4 latent channels) and vae16/ (FLUX-like: 16 latent
+// channels, a shift_factor, no quant convs), each read by its files
+// alone. meta.json's "models" name each model's key, its checkpoint
+// ("<dir>/config.json + …") and its tolerances_float32; a folder is a VAE
+// fixture when such a checkpoint's config.json is an AutoencoderKL's.
+// expected.safetensors holds, per key k, what diffusers v0.30.0 computed:
 //
 //	k.latents, k.decoded          Decode's input (the denoiser's latents) and output
 //	k.decoder_input               when present: latents after the pipeline's unscaling
@@ -29,23 +32,69 @@ import (
 //
 // A value passes when |got − want| ≤ atol + rtol·|want| (decoded_atol,
 // encode_atol, rtol: about 10× the float32-vs-float64 difference diffusers
-// itself shows on the fixture), so another fixture of the format (FLUX's
-// 16-channel VAE with its shift_factor) runs unchanged.
+// itself shows on the fixture), so another fixture of the format runs
+// unchanged.
 func TestConformanceVAE(t *testing.T) {
-	dir := fixture.Reference(t, "diffusion", "vae")
+	metas, err := filepath.Glob(fixture.Reference(t, "diffusion", "*", "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, meta := range metas {
+		dir := filepath.Dir(meta)
+		if models := vaeModels(t, dir); len(models) > 0 {
+			n++
+			t.Run(filepath.Base(dir), func(t *testing.T) { conformVAE(t, dir, models) })
+		}
+	}
+	if n == 0 {
+		t.Fatalf("no AutoencoderKL fixture under %s", fixture.Reference(t, "diffusion"))
+	}
+}
+
+// vaeModel is one entry of a fixture's meta.json "models".
+type vaeModel struct {
+	Checkpoint string             `json:"checkpoint"`
+	Tol        map[string]float64 `json:"tolerances_float32"`
+}
+
+// vaeModels returns the models of a fixture folder whose checkpoint is an
+// AutoencoderKL, or none.
+func vaeModels(t *testing.T, dir string) map[string]vaeModel {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var meta struct {
-		Models map[string]struct {
-			Checkpoint string             `json:"checkpoint"`
-			Tol        map[string]float64 `json:"tolerances_float32"`
-		} `json:"models"`
+		Models map[string]json.RawMessage `json:"models"`
 	}
-	if err := json.Unmarshal(b, &meta); err != nil || len(meta.Models) == 0 {
-		t.Fatalf("meta.json models: %v (%d)", err, len(meta.Models))
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatalf("%s/meta.json: %v", dir, err)
 	}
+	out := map[string]vaeModel{}
+	for k, raw := range meta.Models {
+		var m vaeModel
+		if json.Unmarshal(raw, &m) != nil || m.Checkpoint == "" {
+			continue
+		}
+		cfgPath, _, _ := strings.Cut(m.Checkpoint, " ")
+		cfg, err := os.ReadFile(filepath.Join(dir, cfgPath))
+		if err != nil {
+			continue
+		}
+		var head struct {
+			ClassName string `json:"_class_name"`
+		}
+		if json.Unmarshal(cfg, &head) == nil && head.ClassName == "AutoencoderKL" {
+			out[k] = m
+		}
+	}
+	return out
+}
+
+// conformVAE checks every model of one fixture folder.
+func conformVAE(t *testing.T, dir string, models map[string]vaeModel) {
 	want, err := safetensors.Open(filepath.Join(dir, "expected.safetensors"))
 	if err != nil {
 		t.Fatal(err)
@@ -60,13 +109,13 @@ func TestConformanceVAE(t *testing.T) {
 		return tensors.FromFlatDataAndDimensions(v, shape...)
 	}
 	has := func(name string) bool { _, ok := want.Info(name); return ok }
-	keys := make([]string, 0, len(meta.Models))
-	for k := range meta.Models {
+	keys := make([]string, 0, len(models))
+	for k := range models {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		mm := meta.Models[k]
+		mm := models[k]
 		t.Run(k, func(t *testing.T) {
 			cfgPath, _, _ := strings.Cut(mm.Checkpoint, " ")
 			m, err := vae.Load(filepath.Join(dir, filepath.Dir(cfgPath)))

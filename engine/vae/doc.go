@@ -66,13 +66,18 @@
 //
 // # Conformance
 //
-// TestConformanceVAE reads testdata/reference/diffusion/vae by its files
-// alone (meta.json's models and tolerances, expected.safetensors): on the
-// tiny SDXL-like fixture computed by diffusers v0.30.0 the decoded image
-// is within 1.2e-6 of diffusers' (tolerance 1e-5 + 1e-4·|x|) and the
-// encoder's mean and log-variance within 1.7e-6 (2e-5), on our CPU
-// backend and on GOMLX_BACKEND=go. Another fixture of the same format
-// (FLUX's 16-channel VAE) runs unchanged.
+// TestConformanceVAE runs every AutoencoderKL fixture under
+// testdata/reference/diffusion by its files alone (meta.json's models and
+// tolerances, expected.safetensors), both computed by diffusers v0.30.0.
+// On the tiny SDXL-like one (vae/) the decoded image is within 1.2e-6 of
+// diffusers' (tolerance 1e-5 + 1e-4·|x|) and the encoder's mean and
+// log-variance within 1.7e-6 (2e-5), on our CPU backend and on
+// GOMLX_BACKEND=go. On the tiny FLUX-like one (vae16/: 16 latent
+// channels, scaling_factor 0.3611 and shift_factor 0.1159 as FluxPipeline
+// applies them, no quant convs, two resnets per block; made by its
+// make_fixture.py) the decoder input is exact, the decoded image within
+// 1.6e-6 (2e-5) and the mean and log-variance within 3.1e-6 (2e-5), on
+// both backends.
 //
 // # Not implemented
 //

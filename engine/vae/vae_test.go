@@ -94,13 +94,21 @@ func TestDecoderInput(t *testing.T) {
 }
 
 func TestLoadModelFolder(t *testing.T) {
-	// The pipeline folder holding vae/ loads as the vae/ folder does.
-	m, err := vae.Load(fixtureDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !m.HasEncoder() || m.Config().LatentChannels != 4 || m.Config().Scale() != 2 {
-		t.Errorf("loaded %+v (encoder %v)", m.Config(), m.HasEncoder())
+	// The pipeline folder holding vae/ loads as the vae/ folder does; the
+	// FLUX-like fixture has neither quant conv.
+	for _, tc := range []struct {
+		dir   string
+		ch    int
+		quant bool
+	}{{fixtureDir(t), 4, true}, {fixture.Reference(t, "diffusion", "vae16"), 16, false}} {
+		m, err := vae.Load(tc.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := m.Config()
+		if !m.HasEncoder() || c.LatentChannels != tc.ch || c.Scale() != 2 || c.UseQuantConv != tc.quant || c.UsePostQuantConv != tc.quant {
+			t.Errorf("%s: loaded %+v (encoder %v)", tc.dir, c, m.HasEncoder())
+		}
 	}
 	if _, err := vae.Load(t.TempDir()); err == nil {
 		t.Error("Load of an empty folder succeeded")
