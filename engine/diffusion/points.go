@@ -13,15 +13,37 @@ import (
 	"github.com/actsh/actsh/engine/vae"
 )
 
+// canonicalPoint maps ml-act's "module:0" of a module that returns one
+// tensor to the point's own name; other names are returned as they are.
+func canonicalPoint(width map[string]int, name string) string {
+	if _, ok := width[name]; ok {
+		return name
+	}
+	if base, ok := strings.CutSuffix(name, ":0"); ok && !strings.Contains(base[strings.LastIndex(base, ".")+1:], ":") {
+		if _, ok := width[base]; ok {
+			return base
+		}
+	}
+	return name
+}
+
 // matchPoints is MatchPoints over a point list.
 func matchPoints(name string, points []engine.Point, pattern string) ([]string, error) {
+	return matchPointsAlias(name, points, pattern, "")
+}
+
+// matchPointsAlias is matchPoints where a point without a tuple element
+// also matches as name+alias (ml-act's "module:0" of a module that returns
+// one tensor).
+func matchPointsAlias(name string, points []engine.Point, pattern, alias string) ([]string, error) {
 	re, err := regexp.Compile("^(?:" + pattern + ")$")
 	if err != nil {
 		return nil, fmt.Errorf("diffusion: point pattern %q: %w", pattern, err)
 	}
 	var out []string
 	for _, pt := range points {
-		if re.MatchString(pt.Name) {
+		local := pt.Name[strings.LastIndex(pt.Name, ".")+1:]
+		if re.MatchString(pt.Name) || (alias != "" && !strings.Contains(local, ":") && re.MatchString(pt.Name+alias)) {
 			out = append(out, pt.Name)
 		}
 	}
@@ -42,6 +64,7 @@ func matchPoints(name string, points []engine.Point, pattern string) ([]string, 
 // point is an error naming the nearest.
 func splitPoints(name string, width map[string]int, points []engine.Point, prefixes []string, s *engine.Steering, capture []string) (steer [3]*engine.Steering, capt [3][]string, err error) {
 	comp := func(pt string) (int, string, error) {
+		pt = canonicalPoint(width, pt)
 		if _, ok := width[pt]; !ok {
 			return 0, "", fmt.Errorf("diffusion: %s has no point %q%s", name, pt, nearest(points, pt))
 		}

@@ -104,13 +104,13 @@ func (p *SDXL) Points() []engine.Point { return append([]engine.Point(nil), p.po
 
 // PointWidth returns a point's unit count (channels for the UNet's feature
 // maps), 0 for an unknown point.
-func (p *SDXL) PointWidth(name string) int { return p.width[name] }
+func (p *SDXL) PointWidth(name string) int { return p.width[canonicalPoint(p.width, name)] }
 
 // MatchPoints returns the points whose whole name matches pattern
 // (Python's re.fullmatch), in module order: ml-act's 'unet.*norm.*' selects
 // every normalisation module of the UNet.
 func (p *SDXL) MatchPoints(pattern string) ([]string, error) {
-	return matchPoints(p.name, p.points, pattern)
+	return matchPointsAlias(p.name, p.points, pattern, ":0")
 }
 
 // DefaultSize is the image side the UNet was trained for:
