@@ -233,6 +233,30 @@
 // The same seed gives the same noise at every strength. [Image.PNG] shows
 // an image in a notebook (gonbui.DisplayPNG), [Image.Save] writes it.
 //
+// # CLIP judge
+//
+// The paper judges steered images with CLIP as ml-act's
+// calculate_clip_score.py does. [LoadCLIP] loads a whole CLIPModel
+// (openai/clip-vit-large-patch14, [DefaultCLIP]); [CLIP.EmbedTexts] and
+// [CLIP.EmbedImages] give L2-normalised text_embeds and image_embeds;
+// [CLIP.ZeroShot] is ml-act's zero-shot score of a concept, the softmax of
+// the image's cosines with "A picture of {concept}." against "A picture of
+// something." (not scaled by logit_scale, so it stays near 0.5);
+// [CLIP.ClipScore] the cosine of each image with its prompt (torchmetrics'
+// CLIPScore is 100·max(cos, 0)); [CLIP.Compare] all of ml-act's
+// DirectionalSimilarity columns ([CLIPScores]) for one prompt's unsteered
+// and steered images:
+//
+//	c := LoadCLIP(DefaultCLIP)
+//	imgs := GoImages(row...)                                // a Sweep's images
+//	c.ZeroShot(imgs, "watercolor")                          // one score per image
+//	c.ClipScore(imgs, []string{caption, caption, caption})  // cosine with the caption
+//	c.Compare(imgs[0], imgs, caption, styled, "watercolor") // []CLIPScores
+//
+// In the pipeline, the clip_score step scores the images
+// text-to-image-generation wrote (clip_score.input_folder, ml-act's
+// layout) into calculate_clip_score/clip_score.csv.
+//
 // # Pipeline
 //
 // Pipeline runs ml-act's workflow from Hydra-style configs (package

@@ -29,13 +29,12 @@ var evaluations = map[string]func(p *pipelinePlan) (func(r *pipelineRun) error, 
 	"zero_shot":        planZeroShot,
 
 	"text-to-image-generation": planImageGeneration,
+	"clip_score":               planClipScore,
 }
 
 // laterEvaluations are ml-act's evaluations this version does not have yet,
 // with what brings them.
-var laterEvaluations = map[string]string{
-	"clip_score": "CLIP score arrives with the image models",
-}
+var laterEvaluations = map[string]string{}
 
 func evaluationNames() []string { return slices.Sorted(maps.Keys(evaluations)) }
 

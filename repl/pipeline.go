@@ -35,9 +35,10 @@ Results go to results_dir (default $OUTPUT_DIR or /tmp/results): .hydra/config.y
 .hydra/overrides.yaml, config.yaml (resolved), transport.act.safetensors and each
 evaluation's files (generate_with_hooks/text_generation.csv, evaluate_toxicity/rtp_*.csv
 and rtp_summary.json, evaluate_perplexity/model_perplexity.csv, evaluate_0shot/0shot_eval.csv,
-evaluate_eleuther/mmlu.json and truthfulqa.json). Responses and transports
-are cached in cache_dir (default $CACHE_DIR, else data_dir). A step whose outputs exist
-for the same inputs is skipped; an interrupted run continues where it stopped.
+evaluate_eleuther/mmlu.json and truthfulqa.json, calculate_clip_score/clip_score.csv).
+Responses and transports are cached in cache_dir (default $CACHE_DIR, else data_dir). A
+step whose outputs exist for the same inputs is skipped; an interrupted run continues
+where it stopped.
 
 Example (ml-act's README, on the embedded model):
   actsh pipeline task_params=giraffes model=tiny responses.batch_size=20 responses.max_batches=1 \

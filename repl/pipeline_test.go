@@ -32,7 +32,7 @@ func TestPipelineBadInput(t *testing.T) {
 		{[]string{"+seed=3"}, "seed already exists"},
 		{[]string{"~nosuch"}, `no key "nosuch"`},
 		{[]string{"text_generation.prompt=[a, b"}, "missing its closing ']'"},
-		{[]string{"evaluation=['text-generation','clip_score']"}, `evaluation "clip_score" is not in this version`},
+		{[]string{"evaluation=['text-generation','clip_score']"}, "generate_with_hooks_diffusion does not exist: the text-to-image-generation evaluation writes it"},
 		{[]string{"evaluation=[text-generaton]"}, `unknown evaluation "text-generaton" (did you mean "text-generation"?)`},
 		{[]string{"intervention_params.incremental=sometimes"}, "intervention_params.incremental=sometimes: want one of incr, atonce"},
 		{[]string{"intervention_params.hook_params.quantiles_src=q_3_97"}, "quantiles_src=q_3_97: want one of"},
