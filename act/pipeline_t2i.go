@@ -141,18 +141,23 @@ func summarizeModules(patterns []string) string {
 
 // genRecord is one image's JSON, ml-act's fields.
 type genRecord struct {
-	ID                int64    `json:"id"`
-	OriginalPrompt    string   `json:"original_prompt"`
-	ConditionalPrompt string   `json:"conditional_prompt"`
-	Strength          float64  `json:"strength"`
-	GuidanceScale     float64  `json:"guidance_scale"`
-	Dataset           string   `json:"dataset"`
-	Intervention      string   `json:"intervention"`
-	SrcSubsets        []string `json:"src_subsets"`
-	DstSubsets        []string `json:"dst_subsets"`
-	PromptSubset      []string `json:"prompt_subset"`
-	ImagePath         string   `json:"image_path"`
+	ID                int64       `json:"id"`
+	OriginalPrompt    string      `json:"original_prompt"`
+	ConditionalPrompt string      `json:"conditional_prompt"`
+	Strength          pyJSONFloat `json:"strength"`
+	GuidanceScale     pyJSONFloat `json:"guidance_scale"`
+	Dataset           string      `json:"dataset"`
+	Intervention      string      `json:"intervention"`
+	SrcSubsets        []string    `json:"src_subsets"`
+	DstSubsets        []string    `json:"dst_subsets"`
+	PromptSubset      []string    `json:"prompt_subset"`
+	ImagePath         string      `json:"image_path"`
 }
+
+// pyJSONFloat is a float written as Python's json.dump writes one: 0.0, not 0.
+type pyJSONFloat float64
+
+func (f pyJSONFloat) MarshalJSON() ([]byte, error) { return []byte(pyFloat(float64(f), 64)), nil }
 
 // genDone is one finished (strength or guidance, batch) in the partial file.
 type genDone struct {
@@ -229,7 +234,7 @@ func (ig *imageGen) run(r *pipelineRun) error {
 				}
 				base := filepath.Join(dir, sub, fmt.Sprint(it.ID))
 				rec := genRecord{ID: it.ID, OriginalPrompt: it.Original, ConditionalPrompt: it.Prompt,
-					Strength: rn.strength, GuidanceScale: rn.guidance, Dataset: r.dataset, Intervention: intervention,
+					Strength: pyJSONFloat(rn.strength), GuidanceScale: pyJSONFloat(rn.guidance), Dataset: r.dataset, Intervention: intervention,
 					SrcSubsets: r.src, DstSubsets: r.dst, PromptSubset: r.img.promptSubset, ImagePath: base + ".png"}
 				if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 					return fmt.Errorf("pipeline: %w", err)

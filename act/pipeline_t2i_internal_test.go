@@ -86,6 +86,9 @@ func TestPipelineTextToImage(t *testing.T) {
 			t.Errorf("%s has no %q", jsons[0], k)
 		}
 	}
+	if !strings.Contains(string(data), `"strength":0.0,`) {
+		t.Errorf("%s: strength not written as Python writes 0.0: %s", jsons[0], data)
+	}
 	if img := ReadImage(pngs[0]); img.Width() != 24 {
 		t.Errorf("image %d wide, want generation_resolution 24", img.Width())
 	}

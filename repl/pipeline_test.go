@@ -46,7 +46,7 @@ func TestPipelineBadInput(t *testing.T) {
 		{[]string{"results_dir=${nope.key}"}, `no key "nope"`},
 		{[]string{"+x=${oc.env:ACTSH_SURELY_UNSET}"}, "ACTSH_SURELY_UNSET is not set"},
 		{[]string{"--config-name", "text_gen"}, `did you mean "text_generation"?`},
-		{[]string{"--config-name", "text_to_image_generation"}, "image models"},
+		{[]string{"--config-name", "text_to_image_generation"}, "coco_captions_2017/captions_train2017.json"},
 		{[]string{"--config-dir", cfgDir, "--config-name", "broken"}, "broken.yaml: not valid YAML"},
 		{[]string{"--config-dir", cfgDir, "model=bad"}, "model/bad.yaml: not valid YAML"},
 		{[]string{"--config-dir", cfgDir, "model=nomodules"}, `no key "model.default_module_names"`},
@@ -61,7 +61,7 @@ func TestPipelineBadInput(t *testing.T) {
 		args := append([]string{"task_params=giraffes", "model=tiny", "results_dir=" + filepath.Join(d, "results"),
 			"cache_dir=" + filepath.Join(d, "cache"), "text_generation.num_sentences=1", "text_generation.strength_sample_size=1"}, tc.args...)
 		if tc.args[0] == "--config-name" && tc.args[1] == "text_to_image_generation" {
-			args = append(tc.args[:2:2], "results_dir="+filepath.Join(d, "results"), "cache_dir="+filepath.Join(d, "cache"))
+			args = append(tc.args[:2:2], "results_dir="+filepath.Join(d, "results"), "cache_dir="+filepath.Join(d, "cache"), "data_dir="+filepath.Join(d, "nodata"))
 		}
 		var stdout, stderr bytes.Buffer
 		code := Pipeline(args, &stdout, &stderr)
