@@ -18,12 +18,22 @@
 #                      jax_plugins/xla_cuda*/xla_cuda_plugin.so, found through
 #                      python3; else go-xla's own via GOMLX_BACKEND=xla:cuda)
 #   GPU_CHECK_BUDGET   seconds for the whole run (default 540)
+#   GPU_CHECK_KINDS    engine packages besides engine/ whose tests run on CUDA
+#                      (default: unet diffusion, and flux)
 #   BENCH_TORCH=0      skip the PyTorch side of the benchmark
 #   OUT                folder for the logs and the report (default .gpucheck/out)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
 bin=$root/.gpucheck
+# The other kinds of model: packages with fixture-driven TestConformance…
+# tests. Each test binary is about 10 MB gzipped and the device tool
+# carries 64 MiB, so by default the UNet's conformance and the tiny
+# end-to-end pipelines (diffusion: CLIP, T5, UNet or FLUX, scheduler and
+# VAE together), plus FLUX's transformer; GPU_CHECK_KINDS picks others
+# (clip t5 vae sched).
+kinds=${GPU_CHECK_KINDS:-unet diffusion}
+[ -z "${GPU_CHECK_KINDS:-}" ] && [ -d engine/flux ] && kinds="$kinds flux"
 export GOMLX_NO_AUTO_INSTALL=1
 
 if [ "${1:-run}" = prepare ]; then
@@ -33,8 +43,12 @@ if [ "${1:-run}" = prepare ]; then
 	mkdir -p "$(dirname "$exclude")"
 	grep -qxF '/.gpucheck/' "$exclude" 2>/dev/null || echo '/.gpucheck/' >>"$exclude"
 	CGO_ENABLED=1 go test -c -ldflags='-s -w' -o "$bin/engine.test" ./engine
+	for k in $kinds; do
+		CGO_ENABLED=1 go test -c -ldflags='-s -w' -o "$bin/$k.test" "./engine/$k"
+	done
 	CGO_ENABLED=1 go build -ldflags='-s -w' -o "$bin/actsh" ./cmd/actsh
 	gzip -f -9 "$bin/engine.test" "$bin/actsh"
+	for k in $kinds; do gzip -f -9 "$bin/$k.test"; done
 	du -sh "$bin"
 	echo "carry .gpucheck and run scripts/gpu-check.sh on the GPU machine"
 	exit 0
@@ -78,10 +92,11 @@ step() {
 # Binaries: prepared ones, else build with Go.
 if [ -f "$bin/engine.test.gz" ] && [ -f "$bin/actsh.gz" ]; then
 	gunzip -kf "$bin/engine.test.gz" "$bin/actsh.gz" && chmod +x "$bin/engine.test" "$bin/actsh"
+	for k in $kinds; do [ -f "$bin/$k.test.gz" ] && gunzip -kf "$bin/$k.test.gz" && chmod +x "$bin/$k.test"; done
 	echo "binaries: prepared (.gpucheck)" | tee -a "$out/report.txt"
 elif command -v go >/dev/null; then
 	mkdir -p "$bin"
-	step build 300 sh -c "go test -c -o '$bin/engine.test' ./engine && go build -o '$bin/actsh' ./cmd/actsh"
+	step build 300 sh -c "go test -c -o '$bin/engine.test' ./engine && go build -o '$bin/actsh' ./cmd/actsh && for k in $kinds; do go test -c -o '$bin/'\$k.test ./engine/\$k || exit 1; done"
 	echo "binaries: built with $(go version)" | tee -a "$out/report.txt"
 else
 	echo "binaries: none (no Go here and no .gpucheck/*.gz: run 'scripts/gpu-check.sh prepare' where Go is and carry .gpucheck)" | tee -a "$out/report.txt"
@@ -139,6 +154,16 @@ if [ "${BENCH_TORCH:-1}" != 0 ] && timeout 60 python3 -c 'import torch' 2>/dev/n
 fi
 step bench-cuda 240 sh -c 'exec "$@" >"'"$out"'/bench-cuda.md"' _ "${cuda_env[@]}" "$bin/actsh" bench -workloads prefill,decode -reps 3 -format markdown -save "$out/bench-cuda.json" "${torch[@]}"
 
+# The image pipeline's parts (UNet, VAE, schedulers, CLIP, T5, FLUX) and the
+# tiny end-to-end pipelines, on CUDA.
+for k in $kinds; do
+	[ -x "$bin/$k.test" ] || continue
+	(cd "engine/$k" && step "kind-$k-cuda" 90 "${cuda_env[@]}" "$bin/$k.test" -test.count=1
+		printf '%s\n' "${results[@]}" >"$out/.results")
+	mapfile -t results <"$out/.results"
+	rm -f "$out/.results"
+done
+
 (cd engine && step engine-cuda 150 "${cuda_env[@]}" "$bin/engine.test" -test.count=1
 	printf '%s\n' "${results[@]}" >"$out/.results")
 mapfile -t results <"$out/.results"
@@ -148,7 +173,7 @@ rm -f "$out/.results"
 	echo
 	printf '%-18s %-12s %6s  %s\n' step result time backend
 	printf '%s\n' "${results[@]}"
-	for f in conformance-cuda conformance-cuda-fp32 engine-cuda; do
+	for f in conformance-cuda conformance-cuda-fp32 engine-cuda $(for k in $kinds; do echo "kind-$k-cuda"; done); do
 		[ -f "$out/$f.log" ] && grep -m4 -- '^actsh: backend\|--- FAIL\|^panic\|engine: backend\|unavailable' "$out/$f.log" | sed "s/^/$f: /" | cut -c1-400
 	done
 	if [ -s "$out/bench-cuda.md" ]; then
