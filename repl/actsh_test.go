@@ -303,11 +303,15 @@ func TestExitCodes(t *testing.T) {
 		}
 		return p
 	}
-	const head = "package main\n\nimport (\n\t\"fmt\"\n\t. \"github.com/actsh/actsh/act\"\n)\n\nvar _ = Pool\n\n"
+	const head = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t. \"github.com/actsh/actsh/act\"\n)\n\nvar _, _ = Pool, os.Stderr\n\n"
 	ok := write("ok.go", head+"func main() { fmt.Println(\"ok\") }\n")
 	actErr := write("acterr.go", head+"func main() { fmt.Println(LoadTokenizer(\"/no/such/tokenizer.json\")) }\n")
 	panics := write("panic.go", head+"func main() { fmt.Println(\"before\"); panic(\"boom\") }\n")
 	compile := write("compile.go", head+"func main() { fmt.Println(undefinedName) }\n")
+	// Yaegi's sandbox turns os.Exit into a panic: the shell exits with the
+	// script's status and adds nothing to what the script printed.
+	exit1 := write("exit1.go", head+"func main() { fmt.Fprintln(os.Stderr, \"exit1: bad flag\"); os.Exit(1) }\n")
+	exit3 := write("exit3.go", head+"func main() { os.Exit(3) }\n")
 	tests := []struct {
 		name    string
 		stdin   string
@@ -320,6 +324,8 @@ func TestExitCodes(t *testing.T) {
 		{"run act error", "", []string{"run", actErr}, 1, "", "act: "},
 		{"run panic", "", []string{"run", panics}, 1, "before\n", "panic: boom"},
 		{"run compile error", "", []string{"run", compile}, 1, "", "undefined: undefinedName"},
+		{"run os.Exit(1)", "", []string{"run", exit1}, 1, "", "exit1: bad flag"},
+		{"run os.Exit(3)", "", []string{"run", exit3}, 3, "", ""},
 		{"run missing file", "", []string{"run", filepath.Join(dir, "nope.go")}, 1, "", "nope.go"},
 		{"run without file", "", []string{"run"}, 2, "", "usage"},
 		{"unknown flag", "", []string{"-x"}, 2, "", "unknown argument"},

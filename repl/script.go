@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"go/parser"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/actsh/actsh/act"
@@ -47,14 +49,50 @@ func RunProgram(src string, args []string, stdout, stderr io.Writer) (err error)
 	}
 	defer func() {
 		if p := recover(); p != nil {
+			if code, ok := exitCode(p); ok {
+				err = ExitCode(code)
+				return
+			}
 			err = lineError(Message(interp.Panic{Value: p, Stack: debug.Stack()}))
 		}
 	}()
 	act.SetContext(context.Background())
 	if _, err := in.Eval(src); err != nil {
+		var p interp.Panic
+		if errors.As(err, &p) {
+			if code, ok := exitCode(p.Value); ok {
+				return ExitCode(code)
+			}
+		}
 		return lineError(Message(err))
 	}
 	return nil
+}
+
+// ExitCode is the error RunProgram returns when the program called
+// os.Exit(code), which Yaegi's sandbox turns into a panic: the program
+// has said what it had to say, so `actsh run` exits with code and prints
+// nothing more, as the program would under go run.
+type ExitCode int
+
+func (e ExitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// exitCode reads the status of the panic Yaegi's os.Exit raises,
+// "os.Exit(<code>)".
+func exitCode(v any) (int, bool) {
+	if rv, ok := v.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
+		v = rv.Interface()
+	}
+	s, ok := v.(string)
+	if !ok {
+		return 0, false
+	}
+	n, ok := strings.CutPrefix(s, "os.Exit(")
+	if !ok || !strings.HasSuffix(n, ")") {
+		return 0, false
+	}
+	code, err := strconv.Atoi(strings.TrimSuffix(n, ")"))
+	return code, err == nil
 }
 
 // IsProgram reports whether src is a whole Go file (it has a package clause)

@@ -16,6 +16,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -47,6 +48,10 @@ func run(args []string) int {
 	fail := func(err error) int {
 		if err == nil {
 			return 0
+		}
+		var exit repl.ExitCode
+		if errors.As(err, &exit) { // the script's os.Exit: it printed its own message
+			return int(exit)
 		}
 		fmt.Fprintln(os.Stderr, err)
 		return 1
