@@ -170,8 +170,9 @@ func (d stripDecoder) decodeChain(t []string) []string {
 	return out
 }
 
-// metaspaceDecoder turns ▁ back into spaces and drops the space it added in
-// front of the first token.
+// metaspaceDecoder turns ▁ back into spaces. Unless the prepend scheme is
+// "never", the first token loses every ▁ instead, as in Hugging Face
+// tokenizers (not only the one the pre-tokenizer added).
 type metaspaceDecoder struct {
 	replacement string
 	prepend     bool
@@ -180,11 +181,11 @@ type metaspaceDecoder struct {
 func (d metaspaceDecoder) decodeChain(t []string) []string {
 	out := make([]string, len(t))
 	for i, s := range t {
-		s = strings.ReplaceAll(s, d.replacement, " ")
+		rep := " "
 		if i == 0 && d.prepend {
-			s = strings.TrimPrefix(s, " ")
+			rep = ""
 		}
-		out[i] = s
+		out[i] = strings.ReplaceAll(s, d.replacement, rep)
 	}
 	return out
 }

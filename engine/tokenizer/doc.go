@@ -11,7 +11,10 @@
 // silently different tokenizer. [LoadVocabMerges] builds the tokenizer of
 // a GPT-2, RoBERTa or CLIP checkpoint that ships only vocab.json and
 // merges.txt (older classifiers; SDXL's tokenizer and tokenizer_2), as
-// transformers converts them to tokenizer.json.
+// transformers converts them to tokenizer.json. [LoadSentencePiece] does
+// the same for a T5 folder that ships only SentencePiece's spiece.model
+// (FLUX.1's tokenizer_2 has both), building what transformers' T5Converter
+// builds; it reads the protobuf itself, Unigram models only.
 //
 // # Encoding
 //
@@ -20,7 +23,15 @@
 //  1. Added tokens are cut out first, leftmost and then longest, honouring
 //     their single_word, lstrip, rstrip and normalized flags.
 //  2. The normalizer rewrites the rest: Sequence, Prepend, Replace, NFC,
-//     NFD, NFKC, NFKD, Lowercase, Strip.
+//     NFD, NFKC, NFKD, Lowercase, Strip, and Precompiled, SentencePiece's
+//     normalization rules (T5's nmt_nfkc) as a darts-clone double-array
+//     trie of byte sequences and their replacements. Precompiled follows
+//     Hugging Face, not SentencePiece, where they differ: it maps each
+//     extended grapheme cluster (github.com/rivo/uniseg) shorter than 6
+//     bytes by the shortest key it starts with, dropping the rest of the
+//     cluster ("Ａ" with a combining acute becomes "A"), and longer clusters
+//     character by character, where SentencePiece takes the longest key
+//     anywhere ("a" with three combining marks composes to "á" there).
 //  3. The pre-tokenizer cuts it into words: ByteLevel (add_prefix_space,
 //     use_regex), Split (String or Regex pattern, the five behaviours,
 //     invert), Metaspace, Digits, WhitespaceSplit, Sequence. The regexes of
@@ -28,10 +39,15 @@
 //     are hand-written scanners here, others go to Go's regexp, with
 //     Oniguruma's \s (Unicode White_Space; Go's is ASCII) spelled out, as
 //     CLIP's word regex and whitespace normalizer need.
-//  4. The BPE model encodes each word: merges by rank with a per-word cache,
-//     byte_fallback, ignore_merges, unk_token with fuse_unk,
-//     continuing_subword_prefix and end_of_word_suffix. Merges may be
-//     written "a b" or ["a", "b"].
+//  4. The model encodes each word. BPE: merges by rank with a per-word
+//     cache, byte_fallback, ignore_merges, unk_token with fuse_unk,
+//     continuing_subword_prefix and end_of_word_suffix; merges may be
+//     written "a b" or ["a", "b"]. Unigram (SentencePiece's, as T5 uses
+//     it): the Viterbi segmentation maximizing the sum of the pieces'
+//     log-probabilities, a character no piece covers scoring the lowest
+//     piece score minus 10, consecutive unknown characters fused into one
+//     unk_id, byte_fallback; ties go to the path found first, as in Hugging
+//     Face tokenizers.
 //  5. With addSpecial, the post-processor adds its special tokens:
 //     TemplateProcessing, Bert/RobertaProcessing, Sequence. For transformers'
 //     Llama and Gemma classes, add_bos_token and add_eos_token rebuild the
@@ -41,7 +57,8 @@
 //
 // [Tokenizer.Decode] maps ids to tokens (dropping special ones on request),
 // runs the decoder (ByteLevel, Replace, ByteFallback, Fuse, Strip,
-// Metaspace, BPEDecoder, Sequence) and, when the config sets
+// Metaspace, BPEDecoder, Sequence; Metaspace drops every ▁ of the first
+// token, as Hugging Face's does) and, when the config sets
 // clean_up_tokenization_spaces, transformers' clean-up of spaces before
 // punctuation. Invalid UTF-8 becomes U+FFFD as in Rust's from_utf8_lossy.
 // For CLIP (tokenizer_class CLIPTokenizer, or no class and CLIP's layout:
@@ -97,7 +114,24 @@
 // misreads upper-case special-token strings. The tests require equality
 // on every line.
 //
-// Not supported: the WordPiece, Unigram and WordLevel models, the
-// Precompiled (SentencePiece) and Bert normalizers, BPE dropout, pairs of
-// sequences, offsets.
+// T5's set (t5.*) is a SentencePiece Unigram model of 400 pieces trained
+// with nmt_nfkc normalization on text the repository ships, with 100
+// extra ids, as spiece.model and as the tokenizer.json transformers'
+// T5TokenizerFast saves; scripts/golden-t5 trains it and converts it, and
+// gives each of 2,089 lines (prose, prompts, full-width and compatibility
+// characters, combining marks, scripts, emoji, whitespace runs,
+// special-token strings, random mixes) SentencePiece's ids, and
+// scripts/golden-tokenizers/t5.mjs adds Hugging Face tokenizers' (0.22.2)
+// ids and decodings. Both loading paths must give Hugging Face's ids and
+// decodings on every line, and SentencePiece's ids on every line without a
+// special-token string or a grapheme cluster of several characters (the
+// two places where Hugging Face's T5TokenizerFast differs from
+// SentencePiece). The same holds for testdata/flux-tiny/tokenizer_2 (96
+// pieces, no extra ids, for the tiny FLUX pipeline's T5 encoder), and
+// for the older layout of T5 files (runs of spaces made one space, no
+// right strip).
+//
+// Not supported: the WordPiece and WordLevel models, the Bert normalizer,
+// BPE dropout, spiece.model for tokenizer classes other than T5's and for
+// SentencePiece BPE models, pairs of sequences, offsets.
 package tokenizer

@@ -61,3 +61,21 @@ func ExampleLoad() {
 	// [3] 0
 	// true
 }
+
+func ExampleLoadSentencePiece() {
+	// FLUX.1's tokenizer_2 folder, in the tiny pipeline's version: T5's
+	// spiece.model with tokenizer_config.json and special_tokens_map.json.
+	tok, err := tokenizer.LoadSentencePiece("../../testdata/flux-tiny/tokenizer_2")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ids := tok.Encode("A watercolor painting of the sea", true)
+	fmt.Println(ids)
+	fmt.Printf("%q\n", tok.Decode(ids, true))
+	fmt.Println(tok)
+	// Output:
+	// [3 58 28 34 20 11 7 15 44 46 9 47 8 42 27 17 3 4 5 9 1]
+	// "A watercolor painting of the sea"
+	// Unigram tokenizer, 96 tokens, eos "</s>" (1), pad "<pad>" (0)
+}

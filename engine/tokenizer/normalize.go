@@ -165,8 +165,11 @@ func newNormalizer(raw json.RawMessage) (normalizer, error) {
 		Prepend     string            `json:"prepend"`
 		Pattern     pattern           `json:"pattern"`
 		Content     string            `json:"content"`
+		StripLeft   *bool             `json:"strip_left"`
+		StripRight  *bool             `json:"strip_right"`
 		Left        bool              `json:"left"`
 		Right       bool              `json:"right"`
+		Charsmap    *string           `json:"precompiled_charsmap"`
 	}
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, fmt.Errorf("normalizer: %w", err)
@@ -212,7 +215,25 @@ func newNormalizer(raw json.RawMessage) (normalizer, error) {
 	case "Lowercase":
 		return lowercase{}, nil
 	case "Strip":
-		return strip{left: j.Left, right: j.Right}, nil
+		// Hugging Face writes strip_left and strip_right; left and right
+		// are read too, for files written by hand.
+		st := strip{left: j.Left, right: j.Right}
+		if j.StripLeft != nil {
+			st.left = *j.StripLeft
+		}
+		if j.StripRight != nil {
+			st.right = *j.StripRight
+		}
+		return st, nil
+	case "Precompiled":
+		if j.Charsmap == nil {
+			return nil, fmt.Errorf("normalizer Precompiled: no precompiled_charsmap")
+		}
+		p, err := newPrecompiled(*j.Charsmap)
+		if err != nil {
+			return nil, fmt.Errorf("normalizer Precompiled: %w", err)
+		}
+		return p, nil
 	}
 	return nil, fmt.Errorf("normalizer type %q is not supported", j.Type)
 }

@@ -16,7 +16,7 @@ import (
 type Tokenizer struct {
 	normalizer normalizer
 	pre        preTokenizer
-	model      *bpe
+	model      model
 	post       postProcessor
 	decoder    decoder
 
@@ -134,7 +134,7 @@ func Load(path string) (*Tokenizer, error) {
 	} else if st.IsDir() {
 		file = filepath.Join(path, "tokenizer.json")
 		if _, err := os.Stat(file); err != nil {
-			return nil, fmt.Errorf("tokenizer: load %s: no tokenizer.json in the folder (only tokenizer.json is supported, not tokenizer.model or vocab files): %w", path, fs.ErrNotExist)
+			return nil, fmt.Errorf("tokenizer: load %s: no tokenizer.json in the folder (LoadVocabMerges reads vocab.json and merges.txt, LoadSentencePiece T5's spiece.model): %w", path, fs.ErrNotExist)
 		}
 	}
 	data, err := os.ReadFile(file)
@@ -215,14 +215,25 @@ func parse(data []byte, cfg Config) (*Tokenizer, error) {
 	if mt.Type == "" && strings.Contains(string(j.Model), `"merges"`) {
 		mt.Type = "BPE" // old files leave the type out
 	}
-	if mt.Type != "BPE" {
-		return nil, fmt.Errorf("model type %q is not supported (only BPE)", mt.Type)
-	}
 	t := &Tokenizer{modelType: mt.Type, bos: -1, eos: -1, pad: -1, cleanup: cfg.CleanUpTokenizationSpaces}
-	var err error
-	if t.model, err = newBPE(j.Model); err != nil {
-		return nil, err
+	var suffix string // BPE's end_of_word_suffix
+	switch mt.Type {
+	case "BPE":
+		m, err := newBPE(j.Model)
+		if err != nil {
+			return nil, err
+		}
+		t.model, suffix = m, m.suffix
+	case "Unigram":
+		m, err := newUnigram(j.Model)
+		if err != nil {
+			return nil, err
+		}
+		t.model = m
+	default:
+		return nil, fmt.Errorf("model type %q is not supported (only BPE and Unigram)", mt.Type)
 	}
+	var err error
 	if t.normalizer, err = newNormalizer(j.Normalizer); err != nil {
 		return nil, err
 	}
@@ -241,7 +252,7 @@ func parse(data []byte, cfg Config) (*Tokenizer, error) {
 	if err := t.setSpecials(cfg); err != nil {
 		return nil, err
 	}
-	t.wordEnd = clipWordEnd(cfg.TokenizerClass, t.model.suffix, t.decoder)
+	t.wordEnd = clipWordEnd(cfg.TokenizerClass, suffix, t.decoder)
 	return t, nil
 }
 
@@ -268,7 +279,7 @@ func (t *Tokenizer) setAdded(added []addedToken) error {
 	t.addedByID = make(map[int]int, len(added))
 	t.addedByTok = make(map[string]int, len(added))
 	t.raw, t.normed = &trie{}, &trie{}
-	t.vocabSize = len(t.model.vocab)
+	t.vocabSize = t.model.size()
 	for i, a := range added {
 		if a.ID < 0 || a.ID > 1<<30 {
 			return fmt.Errorf("added token %q has id %d out of range", a.Content, a.ID)
@@ -362,6 +373,22 @@ func (t *Tokenizer) setSpecials(cfg Config) error {
 	}
 	return nil
 }
+
+// model encodes one pre-tokenized word into ids: BPE or Unigram.
+type model interface {
+	tokenize(word string, dst []int) []int
+	idToken(id int) (string, bool)
+	tokenID(tok string) (int, bool)
+	// size is the vocabulary's size as Hugging Face counts it.
+	size() int
+}
+
+func (m *bpe) tokenID(tok string) (int, bool) {
+	id, ok := m.vocab[tok]
+	return id, ok
+}
+
+func (m *bpe) size() int { return len(m.vocab) }
 
 func (m *bpe) idToken(id int) (string, bool) {
 	if m.sparse != nil {
@@ -460,8 +487,7 @@ func (t *Tokenizer) TokenToID(tok string) (int, bool) {
 	if i, ok := t.addedByTok[tok]; ok {
 		return t.added[i].ID, true
 	}
-	id, ok := t.model.vocab[tok]
-	return id, ok
+	return t.model.tokenID(tok)
 }
 
 // IDToToken returns the token of an id.

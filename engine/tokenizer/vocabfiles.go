@@ -55,6 +55,8 @@ type slowConfig struct {
 	Cleanup        *bool       `json:"clean_up_tokenization_spaces"`
 	ModelType      string      `json:"model_type"` // config.json's
 	Extra          []slowToken `json:"additional_special_tokens"`
+	ExtraIDs       *int        `json:"extra_ids"` // T5Tokenizer's
+	Legacy         *bool       `json:"legacy"`
 	// Decoder is tokenizer_config.json's added_tokens_decoder, by id.
 	Decoder map[string]addedDecoder `json:"added_tokens_decoder"`
 }
