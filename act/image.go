@@ -151,7 +151,7 @@ func (p *ImagePipeline) generate(ctx context.Context, prompts []string, seeds []
 }
 
 // Sweep generates prompt once per strength in lambdas, from the same
-// noise, each image labelled with its λ: the row of a grid (see [Grid])
+// noise, each image labelled with its λ ("0.50"): the row of a grid (see [Grid])
 // or the frames of an animation (see [SaveGIF]). It reads the options of
 // [ImagePipeline.Generate].
 func (p *ImagePipeline) Sweep(prompt string, t *Transport, lambdas []float64, opts ...Option) []*Image {
@@ -163,7 +163,7 @@ func (p *ImagePipeline) Sweep(prompt string, t *Transport, lambdas []float64, op
 	out := make([]*Image, len(lambdas))
 	for i, l := range lambdas {
 		out[i] = p.generate(o.context(), []string{prompt}, []uint64{seed}, t, l, o)[0]
-		out[i].Label = fmt.Sprintf("λ=%.2f", l)
+		out[i].Label = fmt.Sprintf("%.2f", l) // Grid's bitmap font is ASCII: no λ glyph
 	}
 	return out
 }
@@ -389,7 +389,8 @@ func (im *Image) Resize(w, h int) *Image {
 }
 
 // Grid lays images out in rows of cols, each with its Label (if any)
-// written under it, on a white background: a strength sweep per row.
+// written under it in a 7×13 ASCII bitmap font, on a white background: a
+// strength sweep per row.
 func Grid(cols int, images ...*Image) *Image {
 	if cols <= 0 || len(images) == 0 {
 		fail("Grid(%d, %d images): want a positive column count and at least one image", cols, len(images))

@@ -46,7 +46,7 @@ func TestImagePipeline(t *testing.T) {
 	if bytes.Equal(sweep[2].img.Pix, base.img.Pix) {
 		t.Fatal("λ = 1 did not change the image")
 	}
-	if sweep[1].Label != "λ=0.50" {
+	if sweep[1].Label != "0.50" {
 		t.Fatalf("label %q", sweep[1].Label)
 	}
 	g := Grid(3, sweep...)
