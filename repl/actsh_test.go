@@ -287,8 +287,8 @@ func TestAblationsRecipe(t *testing.T) {
 	}
 
 	_, stderr, code = runActsh(t, "", append(args, "-sections", "causal,steering")...)
-	if code != 1 || !strings.Contains(stderr, `unknown section "steering"`) {
-		t.Errorf("unknown section: exit %d, stderr %q; want 1 and a line naming it", code, stderr)
+	if code != 2 || !strings.Contains(stderr, `unknown section "steering"`) {
+		t.Errorf("unknown section: exit %d, stderr %q; want 2 (a usage error, as the recipe exits) and a line naming it", code, stderr)
 	}
 }
 
