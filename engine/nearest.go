@@ -7,15 +7,15 @@ package engine
 func Nearest(name string, candidates []string) string {
 	best, bestD := "", -1
 	for _, c := range candidates {
-		if d := editDistance(name, c); bestD < 0 || d < bestD {
+		if d := EditDistance(name, c); bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in bytes.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -101,15 +101,14 @@ func splitPoints(name string, width map[string]int, points []engine.Point, prefi
 	return steer, capt, nil
 }
 
-// nearest suggests the point closest to name.
+// nearest suggests the point closest to name, when it is close.
 func nearest(points []engine.Point, name string) string {
-	best, bd := "", 1<<30
-	for _, pt := range points {
-		if d := distance(name, pt.Name); d < bd {
-			best, bd = pt.Name, d
-		}
+	names := make([]string, len(points))
+	for i, pt := range points {
+		names[i] = pt.Name
 	}
-	if best == "" || bd > len(name)/2+2 {
+	best := engine.Nearest(name, names)
+	if best == "" || engine.EditDistance(name, best) > len(name)/2+2 {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
@@ -131,25 +130,4 @@ func decodeLatents(v *vae.Model, lat *tensors.Tensor, tiled bool) ([]*image.NRGB
 		return nil, fmt.Errorf("diffusion: decode: %w", err)
 	}
 	return vae.Images(img)
-}
-
-// distance is the edit distance between two names.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

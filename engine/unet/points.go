@@ -78,35 +78,10 @@ func (m *Model) checkPoint(what, name string) (pointL, error) {
 	if i, ok := m.pointIndex[name]; ok {
 		return m.points[i], nil
 	}
-	best, bestD := "", -1
-	for _, p := range m.points {
-		if d := editDistance(name, p.name); bestD < 0 || d < bestD {
-			best, bestD = p.name, d
-		}
+	names := make([]string, len(m.points))
+	for i, p := range m.points {
+		names[i] = p.name
 	}
+	best := engine.Nearest(strings.TrimPrefix(name, "unet."), names) // a pipeline-level name: compare what follows
 	return pointL{}, fmt.Errorf("unet: cannot %s %q: not a UNet point (nearest: %s)", what, name, best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	if strings.HasPrefix(a, "unet.") && !strings.HasPrefix(b, "unet.") {
-		a = a[len("unet."):] // a pipeline-level name: compare what follows
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
