@@ -71,10 +71,59 @@ type Pipeline interface {
 	Responses(ctx context.Context, prompts []string, capture []string, pool string, seed uint64, size int, s *engine.Steering) (map[string][][]float32, error)
 }
 
-// Load reads a text-to-image pipeline by name (see [LoadSDXL]); the
-// model_index.json's _class_name picks the pipeline.
+// Load reads a text-to-image pipeline by name: a folder in diffusers'
+// layout, a Hugging Face id in the cache (downloaded when absent and
+// online), or [Lightning] (see [LoadSDXL]). model_index.json's _class_name
+// picks the pipeline: StableDiffusionXLPipeline or FluxPipeline
+// (FLUX.1-schnell: [Schnell]).
 func Load(ctx context.Context, name string, o LoadOptions) (Pipeline, error) {
-	return LoadSDXL(ctx, name, o)
+	if name == Lightning {
+		return LoadSDXL(ctx, name, o)
+	}
+	ho := o.Hub
+	ho.Marker, ho.Describe = "model_index.json", "a diffusers pipeline folder (model_index.json and a folder per component)"
+	if name == Schnell {
+		ho.Files = schnellFiles
+	}
+	dir, err := hub.Resolve(ctx, name, ho)
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: load %s: %w", name, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "model_index.json"))
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: load %s: %w", name, err)
+	}
+	var idx struct {
+		Class string `json:"_class_name"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("diffusion: load %s: model_index.json: %w", name, err)
+	}
+	switch idx.Class {
+	case FluxPipelineClass:
+		p, err := loadFlux(ctx, name, dir)
+		if err != nil {
+			return nil, fmt.Errorf("diffusion: load %s: %w", name, err)
+		}
+		return p, nil
+	case PipelineClass:
+		return LoadSDXL(ctx, name, o)
+	}
+	return nil, fmt.Errorf("diffusion: load %s: model_index.json names %q; actsh runs %s and %s", name, idx.Class, PipelineClass, FluxPipelineClass)
+}
+
+// schnellFiles are FLUX.1-schnell's files in its diffusers layout.
+var schnellFiles = []string{
+	"model_index.json", "scheduler/scheduler_config.json",
+	"text_encoder/config.json", "text_encoder/model.safetensors",
+	"text_encoder_2/config.json", "text_encoder_2/model.safetensors.index.json",
+	"text_encoder_2/model-00001-of-00002.safetensors", "text_encoder_2/model-00002-of-00002.safetensors",
+	"tokenizer/vocab.json", "tokenizer/merges.txt", "tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json",
+	"tokenizer_2/spiece.model", "tokenizer_2/tokenizer.json", "tokenizer_2/tokenizer_config.json", "tokenizer_2/special_tokens_map.json",
+	"transformer/config.json", "transformer/diffusion_pytorch_model.safetensors.index.json",
+	"transformer/diffusion_pytorch_model-00001-of-00003.safetensors", "transformer/diffusion_pytorch_model-00002-of-00003.safetensors",
+	"transformer/diffusion_pytorch_model-00003-of-00003.safetensors",
+	"vae/config.json", "vae/diffusion_pytorch_model.safetensors",
 }
 
 // LoadSDXL reads a Stable Diffusion XL pipeline: a folder in diffusers' layout
@@ -218,7 +267,11 @@ func (p *SDXL) readIndex() error {
 func loadTokenizer(dir string) (*tokenizer.Tokenizer, int, error) {
 	tok, err := tokenizer.Load(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		tok, err = tokenizer.LoadVocabMerges(dir)
+		if _, serr := os.Stat(filepath.Join(dir, "spiece.model")); serr == nil {
+			tok, err = tokenizer.LoadSentencePiece(dir) // T5's slow files
+		} else {
+			tok, err = tokenizer.LoadVocabMerges(dir) // CLIP's
+		}
 	}
 	if err != nil {
 		return nil, 0, err
