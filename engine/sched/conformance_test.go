@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/actsh/actsh/engine/flux"
 	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/engine/sched"
 	"github.com/actsh/actsh/engine/unet"
@@ -374,8 +375,8 @@ func TestLoopSample(t *testing.T) {
 // carried from step to step as in a pipeline; when the loop records
 // <loop>.decoded and meta.json's "decode" names a VAE folder, the final
 // latents are decoded too. Tolerances: the loop's atol and rtol. A
-// denoiser whose class actsh does not run yet (FLUX's
-// FluxTransformer2DModel) is skipped, saying so.
+// FLUX's loop runs FluxTransformer2DModel on the packed latents with the
+// recorded T5 states, pooled projection and ids, at timestep t/1000.
 func TestLoopDenoisers(t *testing.T) {
 	r := openSet(t)
 	for _, l := range r.loops(t) {
@@ -383,8 +384,12 @@ func TestLoopDenoisers(t *testing.T) {
 			sec := r.loopSection(t, l.name)
 			dir := filepath.Join(r.dir, folder(sec.Denoiser))
 			class := className(dir)
+			if class == flux.ClassName {
+				fluxLoop(t, r, l, dir)
+				return
+			}
 			if class != unet.ClassName {
-				t.Skipf("the denoiser %s (%s) is not run by actsh yet; FLUX's transformer comes later (the scheduler is checked on the recorded outputs by TestLoopSteps and TestLoopSample)", folder(sec.Denoiser), or(class, "not in testdata"))
+				t.Skipf("the denoiser %s (%s) is not run by actsh", folder(sec.Denoiser), or(class, "not in testdata"))
 			}
 			m, err := unet.Load(dir)
 			if err != nil {
@@ -432,6 +437,48 @@ func TestLoopDenoisers(t *testing.T) {
 			}
 			compare(t, "decoded", tensors.MustCopyFlatData[float32](img), r.tensor(t, l.name+".decoded"), l.atol, l.rtol)
 		})
+	}
+}
+
+// fluxLoop is TestLoopDenoisers for a FluxPipeline loop.
+func fluxLoop(t *testing.T, r *refSet, l loop, dir string) {
+	m, err := flux.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := r.shape(t, l.name+".latents.0")
+	cond := flux.Inputs{
+		EncoderHiddenStates: r.tensorT(t, l.name+".encoder_hidden_states"),
+		PooledProjections:   r.tensorT(t, l.name+".pooled_projections"),
+		ImgIDs:              r.tensorT(t, l.name+".img_ids"),
+		TxtIDs:              r.tensorT(t, l.name+".txt_ids"),
+	}
+	i := 0
+	denoise := func(x []float32, ts float32) ([]float32, error) {
+		in := cond
+		in.HiddenStates = tensors.FromFlatDataAndDimensions(slices.Clone(x), shape...)
+		in.Timestep = []float32{ts / 1000}
+		out, err := m.Run(in, flux.Options{})
+		if err != nil {
+			return nil, err
+		}
+		v := tensors.MustCopyFlatData[float32](out.Sample)
+		compare(t, fmt.Sprintf("step %d model_output", i), v, r.tensor(t, l.name+".step"+strconv.Itoa(i)+".model_output"), l.atol, l.rtol)
+		i++
+		return v, nil
+	}
+	final, err := sched.Sample(l.s, r.tensor(t, l.name+".latents.0"), denoise)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "final latents", final, r.tensor(t, l.name+".latents."+strconv.Itoa(len(l.s.Timesteps()))), l.atol, l.rtol)
+	if r.has(l.name + ".final_unpacked") {
+		want := r.shape(t, l.name+".final_unpacked")
+		got, err := flux.Unpack(tensors.FromFlatDataAndDimensions(final, shape...), want[2], want[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(t, "final unpacked", tensors.MustCopyFlatData[float32](got), r.tensor(t, l.name+".final_unpacked"), l.atol, l.rtol)
 	}
 }
 
