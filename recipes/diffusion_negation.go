@@ -31,7 +31,7 @@
 // -model-path, -concepts, -method, -incremental, -strengths (min:max:n, as
 // np.linspace), -prompts, -fit-prompts, -steps, -batch, -resolution,
 // -modules, -clip, -grid-rows, -seed, -data-dir, -cache-dir, -results-dir,
-// -small, -kit. The README's "Text-to-image: styles and negation" section
+// -small (with -model FLUX.1-schnell: the tiny FLUX pipeline), -kit. The README's "Text-to-image: styles and negation" section
 // says what a full run needs.
 package main
 
@@ -78,7 +78,7 @@ type row struct {
 }
 
 func main() {
-	model := flag.String("model", "SDXL-Lightning", "model config (SDXL-Lightning: ByteDance/SDXL-Lightning, as in the paper)")
+	model := flag.String("model", "SDXL-Lightning", "model config: SDXL-Lightning (ByteDance/SDXL-Lightning) or FLUX.1-schnell, the paper's two")
 	modelPath := flag.String("model-path", "", "diffusers pipeline folder or HF id instead of the config's model_path")
 	conceptList := flag.String("concepts", "pink_elephant,white_bear,gorilla", "concepts (keys of diffusion_concept_prompts.json, with their no_<concept> phrases), one pipeline run and one curve each")
 	method := flag.String("method", "linear_ot", "intervention (intervention_params): linear_ot as in the figure, mean_ot, ...")
@@ -104,9 +104,13 @@ func main() {
 		// -small's sizes, except for the flags given on the command line
 		given := map[string]bool{}
 		flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		tiny, tinyModules := "sdxl-tiny", "unet.mid_block.*norm.*" // all 67 norms work too, at 5× the time
+		if *model == "FLUX.1-schnell" {
+			tiny, tinyModules = "flux-tiny", "" // the config's own places: the tiny transformer has 2 double and 2 single blocks
+		}
 		sizes := [][2]string{
 			{"data-dir", *kit},
-			{"model-path", filepath.Join(*kit, "..", "sdxl-tiny")},
+			{"model-path", filepath.Join(*kit, "..", tiny)},
 			{"clip", filepath.Join(*kit, "..", "clip", "model")},
 			{"concepts", "pink_elephant,gorilla"},
 			{"strengths", "0:1:3"},
@@ -114,7 +118,7 @@ func main() {
 			{"fit-prompts", "16"},
 			{"batch", "4"},
 			{"resolution", "64"},
-			{"modules", "unet.mid_block.*norm.*"}, // all 67 norms work too, at 5× the time
+			{"modules", tinyModules},
 			{"grid-rows", "3"},
 		}
 		for _, kv := range sizes {
@@ -212,7 +216,7 @@ func main() {
 				if err != nil {
 					rel = gifs[i]
 				}
-				fmt.Fprintf(&md, " ([animation](%s))", filepath.ToSlash(rel))
+				fmt.Fprintf(&md, " ([animation](<%s>))", filepath.ToSlash(rel)) // <…>: module folders may hold ( ) [ ]
 			}
 			md.WriteString("\n")
 		}

@@ -227,3 +227,41 @@ func pngColours(img image.Image) int {
 	}
 	return len(seen)
 }
+
+// TestDiffusionRecipesFLUX runs both recipes with -model FLUX.1-schnell at
+// CI size (the tiny random FLUX pipeline, steered at the model config's
+// places: both streams of every double block and the single blocks) and
+// checks the same outputs, and that steering changed an image.
+func TestDiffusionRecipesFLUX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs four text-to-image pipelines")
+	}
+	for _, rc := range []struct {
+		recipe, plot string
+		groups       []string
+	}{
+		{"diffusion_styles", "styles.png", []string{"anime", "sketch"}},
+		{"diffusion_negation", "negation.png", []string{"pink_elephant", "gorilla"}},
+	} {
+		res := t.TempDir()
+		out, stderr, code := runActsh(t, "", "run", "../recipes/"+rc.recipe+".go", "-small", "-model", "FLUX.1-schnell", "-kit", "../testdata/coco", "-results-dir", res)
+		if code != 0 {
+			t.Fatalf("actsh run recipes/%s.go -small -model FLUX.1-schnell: exit %d: %s", rc.recipe, code, stderr)
+		}
+		checkDiffusionRecipe(t, res, out, rc.plot, rc.groups)
+		zero, one := sweepPNGs(t, filepath.Join(res, rc.groups[0]), "0.000_0.000"), sweepPNGs(t, filepath.Join(res, rc.groups[0]), "1.000_0.000")
+		steered := false
+		for id, png := range zero {
+			steered = steered || !bytes.Equal(png, one[id])
+		}
+		if len(zero) == 0 || !steered {
+			t.Errorf("%s: %d images at λ = 0, none changed at λ = 1", rc.recipe, len(zero))
+		}
+		if !strings.Contains(out, "transformer") && !strings.Contains(stderr, "transformer") {
+			entries, _ := filepath.Glob(filepath.Join(res, rc.groups[0], "generate_with_hooks_diffusion", "*", "*", "*", "transfor*"))
+			if len(entries) == 0 {
+				t.Errorf("%s: no run steered the transformer's points (module folder transfor…)", rc.recipe)
+			}
+		}
+	}
+}
