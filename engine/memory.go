@@ -71,11 +71,60 @@ func estimate(w RawWeights) (footprint, error) {
 	return f, nil
 }
 
+// MemoryLimitEnv names the environment variable that caps the memory the
+// fit check counts as available, in bytes ("8000000000") or with a decimal
+// unit ("8GB", "512MB"): to keep actsh within a share of a machine, or to
+// see what a smaller one would say.
+const MemoryLimitEnv = "ACTSH_MEMORY_LIMIT"
+
 // memAvailable returns the bytes of memory available to a new process:
-// MemAvailable from /proc/meminfo. ok is false off Linux or when the file
-// cannot be read; the check is then skipped. A variable so that tests can
-// inject a machine.
+// MemAvailable from /proc/meminfo, capped by $ACTSH_MEMORY_LIMIT. ok is
+// false off Linux or when the file cannot be read (and no limit is set);
+// the check is then skipped. A variable so that tests can inject a
+// machine.
 var memAvailable = func() (n int64, ok bool) {
+	limit, limited := memoryLimit()
+	n, ok = systemMemAvailable()
+	switch {
+	case limited && (!ok || limit < n):
+		return limit, true
+	}
+	return n, ok
+}
+
+// availSource names where the available memory came from, for errors.
+func availSource() string {
+	if _, ok := memoryLimit(); ok {
+		return "MemAvailable capped by " + MemoryLimitEnv
+	}
+	return "MemAvailable"
+}
+
+// memoryLimit parses $ACTSH_MEMORY_LIMIT.
+func memoryLimit() (int64, bool) {
+	v := strings.TrimSpace(os.Getenv(MemoryLimitEnv))
+	if v == "" {
+		return 0, false
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"kB", 1e3}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.m
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return 0, false
+	}
+	return int64(f * float64(mult)), true
+}
+
+// systemMemAvailable is MemAvailable from /proc/meminfo.
+func systemMemAvailable() (n int64, ok bool) {
 	if runtime.GOOS != "linux" {
 		return 0, false
 	}
@@ -115,8 +164,31 @@ func checkFit(name string, f footprint) error {
 	if !ok || f.need() <= avail {
 		return nil
 	}
-	return fmt.Errorf("engine: load %s: the weights need %s (%s with a working margin of %s for activations, cache and one widened matrix), this machine has %s available (MemAvailable); free memory, use a smaller model, or set %s=1 to try anyway",
-		name, f.describe(), gb(f.need()), gb(f.margin()), gb(avail), SkipMemoryCheckEnv)
+	return fmt.Errorf("engine: load %s: the weights need %s (%s with a working margin of %s for activations, cache and one widened matrix), this machine has %s available (%s); free memory, use a smaller model, or set %s=1 to try anyway",
+		name, f.describe(), gb(f.need()), gb(f.margin()), gb(avail), availSource(), SkipMemoryCheckEnv)
+}
+
+// CheckFit is [Load]'s memory check for a model made of several
+// checkpoints (a pipeline's components): it fails, in one line naming the
+// model, when their weights as the engine keeps them, plus the working
+// margin, need more than the memory available. It passes when the
+// available memory cannot be read or [SkipMemoryCheckEnv] is set.
+func CheckFit(name string, parts ...RawWeights) error {
+	if skipMemoryCheck() {
+		return nil
+	}
+	total := footprint{bytes: map[dtypes.DType]int64{}}
+	for _, w := range parts {
+		f, err := estimate(w)
+		if err != nil {
+			return fmt.Errorf("engine: load %s: %w", name, err)
+		}
+		for dt, b := range f.bytes {
+			total.bytes[dt] += b
+		}
+		total.widened = max(total.widened, f.widened)
+	}
+	return checkFit(name, total)
 }
 
 // describe spells the parameters' bytes per dtype, largest first:

@@ -191,3 +191,23 @@ func TestCheckFitMessage(t *testing.T) {
 		t.Errorf("checkFit:\n got %v\nwant %s", err, want)
 	}
 }
+
+// TestMemoryLimit: $ACTSH_MEMORY_LIMIT caps what the fit check counts as
+// available, in bytes or decimal units; garbage is ignored.
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want int64
+		ok   bool
+	}{{"8GB", 8e9, true}, {"512MB", 512e6, true}, {"1.5 GB", 1.5e9, true}, {"1000", 1000, true}, {"", 0, false}, {"lots", 0, false}, {"-1GB", 0, false}} {
+		t.Setenv(MemoryLimitEnv, tc.v)
+		got, ok := memoryLimit()
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%q: %d, %v; want %d, %v", tc.v, got, ok, tc.want, tc.ok)
+		}
+	}
+	t.Setenv(MemoryLimitEnv, "1MB")
+	if n, ok := memAvailable(); !ok || n != 1e6 {
+		t.Errorf("with a 1 MB limit, available %d, %v", n, ok)
+	}
+}

@@ -47,6 +47,9 @@ const fluxMaxSequence = 256
 
 func loadFlux(ctx context.Context, name, dir string) (*Flux, error) {
 	p := &Flux{name: name, dir: dir, width: map[string]int{}}
+	if err := checkFit(name, dir, []string{"text_encoder", "text_encoder_2", "transformer", "vae"}, ""); err != nil {
+		return nil, err
+	}
 	var err error
 	if p.tok[0], p.maxLen[0], err = loadTokenizer(filepath.Join(dir, "tokenizer")); err != nil {
 		return nil, err

@@ -165,6 +165,20 @@ func load(ctx context.Context, name string, o LoadOptions) (*SDXL, error) {
 	if err := p.readIndex(); err != nil {
 		return nil, err
 	}
+	unetFiles := ""
+	if lightning {
+		lo := o.Hub
+		ckpt := fmt.Sprintf("sdxl_lightning_%dstep_unet.safetensors", steps)
+		lo.Marker, lo.Files, lo.Describe = ckpt, []string{ckpt}, "SDXL-Lightning's "+ckpt
+		ldir, err := hub.Resolve(ctx, Lightning, lo)
+		if err != nil {
+			return nil, err
+		}
+		unetFiles = filepath.Join(ldir, ckpt)
+	}
+	if err := checkFit(name, dir, []string{"text_encoder", "text_encoder_2", "unet", "vae"}, unetFiles); err != nil {
+		return nil, err
+	}
 	for k, sub := range []string{"tokenizer", "tokenizer_2"} {
 		if p.tok[k], p.maxLen[k], err = loadTokenizer(filepath.Join(dir, sub)); err != nil {
 			return nil, err
@@ -184,18 +198,12 @@ func load(ctx context.Context, name string, o LoadOptions) (*SDXL, error) {
 		if schedCfg, err = lightningScheduler(schedCfg); err != nil {
 			return nil, err
 		}
-		ckpt := fmt.Sprintf("sdxl_lightning_%dstep_unet.safetensors", steps)
-		lo := o.Hub
-		lo.Marker, lo.Files, lo.Describe = ckpt, []string{ckpt}, "SDXL-Lightning's "+ckpt
-		ldir, err := hub.Resolve(ctx, Lightning, lo)
-		if err != nil {
-			return nil, err
-		}
 		cfg, err := os.ReadFile(filepath.Join(unetDir, "config.json"))
 		if err != nil {
 			return nil, err
 		}
-		set, err := safetensors.OpenFiles(ldir, []string{filepath.Join(ldir, ckpt)})
+		ckpt := filepath.Base(unetFiles)
+		set, err := safetensors.OpenFiles(filepath.Dir(unetFiles), []string{unetFiles})
 		if err != nil {
 			return nil, err
 		}
@@ -286,6 +294,33 @@ func loadTokenizer(dir string) (*tokenizer.Tokenizer, int, error) {
 		}
 	}
 	return tok, n, nil
+}
+
+// checkFit opens the weights of the named components of the pipeline in
+// dir (with unetFile, when not empty, standing for unet/'s) and fails, in
+// one line, when they would not fit in the memory available
+// (engine.CheckFit), before any is loaded.
+func checkFit(name, dir string, components []string, unetFile string) error {
+	var parts []engine.RawWeights
+	defer func() {
+		for _, p := range parts {
+			p.(*safetensors.Set).Close()
+		}
+	}()
+	for _, c := range components {
+		var set *safetensors.Set
+		var err error
+		if c == "unet" && unetFile != "" {
+			set, err = safetensors.OpenFiles(filepath.Dir(unetFile), []string{unetFile})
+		} else {
+			set, err = componentWeights(filepath.Join(dir, c))
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+		parts = append(parts, set)
+	}
+	return engine.CheckFit(name, parts...)
 }
 
 // componentWeights opens a component folder's weights: the fp16 variant

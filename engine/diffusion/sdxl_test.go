@@ -183,3 +183,16 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal("Lightning with 3 steps loaded")
 	}
 }
+
+// TestLoadTooLarge: a pipeline whose weights do not fit the memory
+// available is refused in one line, before anything is loaded.
+func TestLoadTooLarge(t *testing.T) {
+	t.Setenv(engine.MemoryLimitEnv, "1MB")
+	t.Setenv(engine.SkipMemoryCheckEnv, "")
+	for _, kit := range []string{"sdxl-tiny", "flux-tiny"} {
+		_, err := diffusion.Load(context.Background(), filepath.Join(fixture.Path(t, "testdata"), kit), diffusion.LoadOptions{})
+		if err == nil || !strings.Contains(err.Error(), "the weights need") || !strings.Contains(err.Error(), engine.MemoryLimitEnv) {
+			t.Errorf("%s with 1 MB: %v", kit, err)
+		}
+	}
+}
