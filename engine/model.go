@@ -33,6 +33,7 @@ type Model struct {
 
 	tok       *tokenizer.Tokenizer
 	name, dir string
+	closed    bool // Close was called
 }
 
 // Arch returns the family's model behind m (for family-specific accessors).
@@ -143,4 +144,22 @@ func (m *Model) String() string {
 	i := m.info
 	return fmt.Sprintf("%s (%s): %d layers, hidden %d, vocab %d, backend %s, %d points",
 		i.Family, i.Architecture, i.NumLayers, i.HiddenSize, i.VocabSize, m.backendName, len(m.points))
+}
+
+// Close frees the model's parameters and compiled passes now rather than
+// when the garbage collector gets to them: for a pipeline that loads a
+// large encoder, runs it once and lets it go (FLUX's T5 when offloaded).
+// The model cannot be used afterwards; a pass on it fails.
+func (m *Model) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.graphs {
+		c.g.Finalize()
+	}
+	m.graphs = map[graphKey]*compiled{}
+	for _, t := range m.params {
+		t.FinalizeAll()
+	}
+	m.params = map[string]*tensors.Tensor{}
+	m.closed = true
 }

@@ -177,6 +177,9 @@ func (m *Model) run(r *request) (res *result, err error) {
 	key, steerPts := m.keyFor(r)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closed {
+		return nil, fmt.Errorf("engine: %s model was closed", m.info.Family)
+	}
 	c, ok := m.graphs[key]
 	if !ok {
 		kinds := map[string]string{}

@@ -39,15 +39,24 @@ type Flux struct {
 	points []engine.Point
 	width  map[string]int
 	mu     sync.Mutex
+
+	offload bool // the encoders are loaded per encode and freed after (enc is nil between)
 }
 
 // fluxMaxSequence is FluxPipeline's max_sequence_length for schnell (dev
 // uses 512).
 const fluxMaxSequence = 256
 
-func loadFlux(ctx context.Context, name, dir string) (*Flux, error) {
-	p := &Flux{name: name, dir: dir, width: map[string]int{}}
-	if err := checkFit(name, dir, []string{"text_encoder", "text_encoder_2", "transformer", "vae"}, ""); err != nil {
+func loadFlux(ctx context.Context, name, dir string, offload bool) (*Flux, error) {
+	p := &Flux{name: name, dir: dir, width: map[string]int{}, offload: offload}
+	if offload { // at any time either the encoders or the rest are loaded
+		if err := checkFit(name, dir, []string{"transformer", "vae"}, ""); err != nil {
+			return nil, err
+		}
+		if err := checkFit(name, dir, []string{"text_encoder", "text_encoder_2"}, ""); err != nil {
+			return nil, err
+		}
+	} else if err := checkFit(name, dir, []string{"text_encoder", "text_encoder_2", "transformer", "vae"}, ""); err != nil {
 		return nil, err
 	}
 	var err error
@@ -66,10 +75,8 @@ func loadFlux(ctx context.Context, name, dir string) (*Flux, error) {
 			p.maxLen[1] = int(*c.Max) // tiny pipelines: the T5's positions are not the limit, but keep ids in range
 		}
 	}
-	for k, sub := range []string{"text_encoder", "text_encoder_2"} {
-		if p.enc[k], err = loadEncoder(filepath.Join(dir, sub)); err != nil {
-			return nil, err
-		}
+	if err := p.loadEncoders(); err != nil {
+		return nil, err
 	}
 	if p.schedCfg, err = os.ReadFile(filepath.Join(dir, "scheduler", sched.ConfigFile)); err != nil {
 		return nil, err
@@ -98,7 +105,31 @@ func loadFlux(ctx context.Context, name, dir string) (*Flux, error) {
 	if p.vae, err = loadVAE(filepath.Join(dir, "vae")); err != nil {
 		return nil, err
 	}
-	return p, p.check()
+	err = p.check()
+	if offload {
+		p.freeEncoders()
+	}
+	return p, err
+}
+
+// loadEncoders reads both text encoders.
+func (p *Flux) loadEncoders() (err error) {
+	for k, sub := range []string{"text_encoder", "text_encoder_2"} {
+		if p.enc[k], err = loadEncoder(filepath.Join(p.dir, sub)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// freeEncoders releases the text encoders' memory (offloading).
+func (p *Flux) freeEncoders() {
+	for k, m := range p.enc {
+		if m != nil {
+			m.Close()
+		}
+		p.enc[k] = nil
+	}
 }
 
 // check lists the points and checks that the components fit together.
@@ -195,6 +226,12 @@ func (p *Flux) split(s *engine.Steering, capture []string) (steer [3]*engine.Ste
 // FluxPipeline.encode_prompt does: CLIP padded to 77, T5 to
 // max_sequence_length, neither with an attention mask; text ids are zeros.
 func (p *Flux) encode(ctx context.Context, prompts []string, steer [3]*engine.Steering, capt [3][]string, pool string) (states, pooled *tensors.Tensor, captured map[string][][]float32, err error) {
+	if p.offload {
+		if err := p.loadEncoders(); err != nil {
+			return nil, nil, nil, fmt.Errorf("diffusion: reload the text encoders: %w", err)
+		}
+		defer p.freeEncoders()
+	}
 	B := len(prompts)
 	captured = map[string][][]float32{}
 	ids, _, err := clip.Tokenize(p.tok[0], prompts, p.maxLen[0])

@@ -118,3 +118,42 @@ func TestFluxResponses(t *testing.T) {
 		}
 	}
 }
+
+// TestFluxOffload: with the text encoders offloaded (read per batch,
+// freed after) the pipeline gives the same images and responses.
+func TestFluxOffload(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(fixture.Path(t, "testdata"), "flux-tiny")
+	kept := tinyFlux(t)
+	p, err := diffusion.Load(ctx, dir, diffusion.LoadOptions{OffloadTextEncoders: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second call reloads the freed encoders
+		a, err := p.Generate(ctx, []string{"a red boat"}, diffusion.Options{Seeds: []uint64{5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := kept.Generate(ctx, []string{"a red boat"}, diffusion.Options{Seeds: []uint64{5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a[0].Pix, b[0].Pix) {
+			t.Fatal("offloading the text encoders changed the image")
+		}
+	}
+	pt := []string{"text_encoder_2.encoder.final_layer_norm"}
+	r1, err := p.Responses(ctx, []string{"a cat"}, pt, "mean", 0, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := kept.Responses(ctx, []string{"a cat"}, pt, "mean", 0, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u := range r1[pt[0]][0] {
+		if r1[pt[0]][0][u] != r2[pt[0]][0][u] {
+			t.Fatalf("T5 responses differ at unit %d", u)
+		}
+	}
+}

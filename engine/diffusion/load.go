@@ -26,6 +26,13 @@ import (
 type LoadOptions struct {
 	// Hub says where Hugging Face ids are looked up.
 	Hub hub.Options
+	// OffloadTextEncoders keeps a FLUX pipeline's text encoders (T5-XXL:
+	// 4.8 B parameters, 9.5 GB in bf16) out of memory between prompts:
+	// they are read from disk for each batch of prompts and freed once it
+	// is encoded, so the memory check counts the larger of the encoders
+	// and the rest rather than their sum. It costs a read of the encoders
+	// per Generate or Responses call.
+	OffloadTextEncoders bool
 	// Steps picks SDXL-Lightning's distilled UNet
 	// (sdxl_lightning_{Steps}step_unet.safetensors: 2, 4 or 8; 0 means 4)
 	// when the name is [Lightning].
@@ -101,7 +108,7 @@ func Load(ctx context.Context, name string, o LoadOptions) (Pipeline, error) {
 	}
 	switch idx.Class {
 	case FluxPipelineClass:
-		p, err := loadFlux(ctx, name, dir)
+		p, err := loadFlux(ctx, name, dir, o.OffloadTextEncoders)
 		if err != nil {
 			return nil, fmt.Errorf("diffusion: load %s: %w", name, err)
 		}
