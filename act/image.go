@@ -37,10 +37,12 @@ type ImagePipeline struct {
 // diffusers' layout (model_index.json, text_encoder/, unet/, vae/, …), a
 // Hugging Face id found in the local cache, or "ByteDance/SDXL-Lightning"
 // (SDXL base 1.0's pipeline with the distilled 4-step UNet, as ml-act
-// loads it; Steps(2) or Steps(8) picks the 2- or 8-step UNet).
+// loads it; Steps(2) or Steps(8) picks the 2- or 8-step UNet), or
+// "black-forest-labs/FLUX.1-schnell" (or any FluxPipeline folder;
+// OffloadTextEncoders() keeps its T5 out of memory between prompts).
 func LoadImagePipeline(name string, opts ...Option) *ImagePipeline {
 	o := collect(opts)
-	p, err := diffusion.Load(o.context(), name, diffusion.LoadOptions{Steps: o.steps})
+	p, err := diffusion.Load(o.context(), name, diffusion.LoadOptions{Steps: o.steps, OffloadTextEncoders: o.offload})
 	must(err)
 	return &ImagePipeline{p: p}
 }

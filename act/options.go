@@ -38,6 +38,7 @@ type options struct {
 	steps         int     // Steps
 	width, height int     // Size
 	guidance      float64 // Guidance
+	offload       bool    // OffloadTextEncoders
 
 	beta    float64 // withBeta: Fit's ActAdd and ITI-c coefficient
 	betaSet bool
@@ -134,6 +135,11 @@ func Size(width, height int) Option { return func(o *options) { o.width, o.heigh
 // Guidance sets the classifier-free guidance scale of an image generation
 // (default 0: none, as SDXL-Lightning runs).
 func Guidance(g float64) Option { return func(o *options) { o.guidance = g } }
+
+// OffloadTextEncoders makes [LoadImagePipeline] keep a FLUX pipeline's text
+// encoders (T5-XXL, 9.5 GB) out of memory between batches of prompts: read
+// for each batch and freed once it is encoded.
+func OffloadTextEncoders() Option { return func(o *options) { o.offload = true } }
 
 // withBeta sets the coefficient [Fit] gives ActAdd and ITI-c (the
 // pipeline's hook_params.beta).
