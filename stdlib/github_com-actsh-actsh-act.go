@@ -63,6 +63,7 @@ func init() {
 		"NewImage":            reflect.ValueOf(act.NewImage),
 		"NewTokenizer":        reflect.ValueOf(act.NewTokenizer),
 		"NewTransport":        reflect.ValueOf(act.NewTransport),
+		"OffloadTextEncoders": reflect.ValueOf(act.OffloadTextEncoders),
 		"OneSec":              reflect.ValueOf(act.OneSec),
 		"PaperMethods":        reflect.ValueOf(act.PaperMethods),
 		"PaperMethodsNamed":   reflect.ValueOf(act.PaperMethodsNamed),
