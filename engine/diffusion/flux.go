@@ -134,17 +134,7 @@ func (p *Flux) freeEncoders() {
 
 // check lists the points and checks that the components fit together.
 func (p *Flux) check() error {
-	for k, prefix := range []string{TextEncoder, TextEncoder2} {
-		for _, n := range p.enc[k].Points() {
-			p.points = append(p.points, engine.Point{Name: prefix + n, Width: p.enc[k].PointWidth(n)})
-		}
-	}
-	for _, pt := range p.tr.Points() {
-		p.points = append(p.points, engine.Point{Name: Transformer + pt.Name, Width: pt.Width})
-	}
-	for _, pt := range p.points {
-		p.width[pt.Name] = pt.Width
-	}
+	p.points, p.width = listPoints(p.enc[:], []string{TextEncoder, TextEncoder2}, p.tr.Points(), Transformer)
 	tc, vc := p.tr.Config(), p.vae.Config()
 	if _, ok := p.enc[0].Arch().(*clip.Model); !ok {
 		return fmt.Errorf("text_encoder must be a CLIP text model (its pooled output is FLUX's pooled projection)")

@@ -366,53 +366,28 @@ func componentWeights(dir string) (*safetensors.Set, error) {
 // model.fp16.safetensors, diffusion_pytorch_model.fp16-00001-of-00002.safetensors.
 var variantRE = regexp.MustCompile(`\.fp16(-\d+-of-\d+)?\.safetensors$`)
 
-func loadEncoder(dir string) (*engine.Model, error) {
+// loadComponent reads a component folder (config.json and its weights,
+// see componentWeights) with the component's constructor.
+func loadComponent[M any](dir string, build func(config []byte, w engine.Weights) (M, error)) (M, error) {
+	var zero M
 	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	set, err := componentWeights(dir)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer set.Close()
-	m, err := engine.New(cfg, set)
+	m, err := build(cfg, set)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(dir), err)
+		return zero, fmt.Errorf("%s: %w", filepath.Base(dir), err)
 	}
 	return m, nil
 }
 
-func loadUNet(dir string) (*unet.Model, error) {
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, err
-	}
-	set, err := componentWeights(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer set.Close()
-	m, err := unet.New(cfg, set)
-	if err != nil {
-		return nil, fmt.Errorf("unet: %w", err)
-	}
-	return m, nil
-}
+func loadEncoder(dir string) (*engine.Model, error) { return loadComponent(dir, engine.New) }
 
-func loadVAE(dir string) (*vae.Model, error) {
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, err
-	}
-	set, err := componentWeights(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer set.Close()
-	m, err := vae.New(cfg, set)
-	if err != nil {
-		return nil, fmt.Errorf("vae: %w", err)
-	}
-	return m, nil
-}
+func loadUNet(dir string) (*unet.Model, error) { return loadComponent(dir, unet.New) }
+
+func loadVAE(dir string) (*vae.Model, error) { return loadComponent(dir, vae.New) }

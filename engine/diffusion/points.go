@@ -131,3 +131,23 @@ func decodeLatents(v *vae.Model, lat *tensors.Tensor, tiled bool) ([]*image.NRGB
 	}
 	return vae.Images(img)
 }
+
+// listPoints names every point of a pipeline: each text encoder's under
+// its prefix, then the denoiser's under its own. It returns them in that
+// order with the widths by name.
+func listPoints(encoders []*engine.Model, encPrefixes []string, denoiser []engine.Point, denPrefix string) ([]engine.Point, map[string]int) {
+	var pts []engine.Point
+	for k, prefix := range encPrefixes {
+		for _, n := range encoders[k].Points() {
+			pts = append(pts, engine.Point{Name: prefix + n, Width: encoders[k].PointWidth(n)})
+		}
+	}
+	for _, pt := range denoiser {
+		pts = append(pts, engine.Point{Name: denPrefix + pt.Name, Width: pt.Width})
+	}
+	width := make(map[string]int, len(pts))
+	for _, pt := range pts {
+		width[pt.Name] = pt.Width
+	}
+	return pts, width
+}

@@ -50,17 +50,7 @@ type SDXL struct {
 // together: the encoders' widths add up to the UNet's cross-attention
 // width and the VAE's latents are the UNet's channels.
 func (p *SDXL) check() error {
-	for k, prefix := range []string{TextEncoder, TextEncoder2} {
-		for _, n := range p.enc[k].Points() {
-			p.points = append(p.points, engine.Point{Name: prefix + n, Width: p.enc[k].PointWidth(n)})
-		}
-	}
-	for _, pt := range p.unet.Points() {
-		p.points = append(p.points, engine.Point{Name: UNet + pt.Name, Width: pt.Width})
-	}
-	for _, pt := range p.points {
-		p.width[pt.Name] = pt.Width
-	}
+	p.points, p.width = listPoints(p.enc[:], []string{TextEncoder, TextEncoder2}, p.unet.Points(), UNet)
 	uc, vc := p.unet.Config(), p.vae.Config()
 	d1, d2 := p.enc[0].Info().HiddenSize, p.enc[1].Info().HiddenSize
 	if d1+d2 != uc.CrossAttentionDim {
