@@ -255,7 +255,19 @@
 //
 // In the pipeline, the clip_score step scores the images
 // text-to-image-generation wrote (clip_score.input_folder, ml-act's
-// layout) into calculate_clip_score/clip_score.csv.
+// layout) into calculate_clip_score/clip_score.csv. [ReadCLIPScores]
+// reads it back ([CLIPScoreRow]: an image, its prompts and scores), and
+// [NewCLIPSweep] groups it by strength: the measures against λ as the
+// paper draws them (Figures 6 to 8), their mean and standard deviation
+// ([CLIPSweep.Summary], [Stat]), a Markdown table and a grid of the
+// images, prompts across strengths (recipes/diffusion_styles.go and
+// diffusion_negation.go):
+//
+//	s := NewCLIPSweep(ReadCLIPScores(r.ResultsDir))
+//	fmt.Print(s.Markdown())                 // | λ | zero-shot | ClipScore | n |
+//	grid, rows := s.Grid(4)                 // 4 captions × the strengths
+//	grid.Save("grid.png")                   // rows[i].OriginalPrompt, rows[i].Animation()
+//	view.BandsPNG(view.Panel{Band: view.StdDev, Curves: []view.Curve{{Name: "watercolor", X: s.Strengths, Samples: s.ZeroShot}}})
 //
 // # Pipeline
 //

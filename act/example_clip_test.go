@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"os"
+	"path/filepath"
 
 	. "github.com/actsh/actsh/act"
 )
@@ -35,4 +37,37 @@ func ExampleLoadCLIP() {
 	// zero-shot [0.539 0.492]
 	// ClipScore [-0.164 -0.019]
 	// image similarity -0.243, directional -0.307
+}
+
+// Read back what a text-to-image run's clip_score step measured (here a
+// small clip_score.csv in the step's layout: two captions at λ = 0 and 1)
+// and tabulate the paper's two measures per strength: the zero-shot score
+// of the style and the ClipScore with the unstyled caption.
+func ExampleReadCLIPScores() {
+	dir, err := os.MkdirTemp("", "clip-score")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	csv := `,id,original_prompt,conditional_prompt,strength,image_path,text_similarity,image_similarity,conditional_similarity,unconditional_similarity,directional_similarity,conditional_zero_shot_score
+0,1,A boat.,"A boat, watercolor",0.0,a/0.000_0.000/1.png,0.9,1.0,0.28,0.31,0.0,0.48
+1,1,A boat.,"A boat, watercolor",1.0,a/1.000_0.000/1.png,0.9,0.7,0.3,0.27,0.12,0.56
+2,2,A lake.,"A lake, watercolor",0.0,a/0.000_0.000/2.png,0.8,1.0,0.25,0.29,0.0,0.5
+3,2,A lake.,"A lake, watercolor",1.0,a/1.000_0.000/2.png,0.8,0.6,0.29,0.25,0.15,0.58
+`
+	os.MkdirAll(filepath.Join(dir, "calculate_clip_score"), 0o755)
+	os.WriteFile(filepath.Join(dir, "calculate_clip_score", "clip_score.csv"), []byte(csv), 0o644)
+
+	rows := ReadCLIPScores(dir) // dir: the run's results_dir
+	fmt.Println(len(rows), "images;", rows[1].ConditionalPrompt, "at λ =", rows[1].Strength)
+	s := NewCLIPSweep(rows)
+	fmt.Println("zero-shot at λ = 1:", s.ZeroShot[1])
+	fmt.Print(s.Markdown())
+	// Output:
+	// 4 images; A boat, watercolor at λ = 1
+	// zero-shot at λ = 1: [0.56 0.58]
+	// | λ | zero-shot | ClipScore | n |
+	// |---:|---:|---:|---:|
+	// | 0 | 0.490 ± 0.010 | 0.300 ± 0.010 | 2 |
+	// | 1 | 0.570 ± 0.010 | 0.260 ± 0.010 | 2 |
 }

@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -173,4 +175,242 @@ func jsonNum(v any) float64 {
 		return f
 	}
 	return math.NaN()
+}
+
+// CLIPScoreRow is one image of a text-to-image run as the clip_score step
+// measured it: a row of calculate_clip_score/clip_score.csv, read by
+// [ReadCLIPScores].
+type CLIPScoreRow struct {
+	// ID is the prompt's id (COCO's caption id): a prompt's images at every
+	// strength share it.
+	ID int64
+	// Strength is the λ the image was generated at, rounded to 9 decimals
+	// (ml-act writes np.linspace's values: 0.30000000000000004 reads 0.3).
+	Strength float64
+	// OriginalPrompt is the caption alone; ConditionalPrompt is what the
+	// image was generated from (the caption with a style's tags, or with a
+	// phrase negating a concept).
+	OriginalPrompt, ConditionalPrompt string
+	// Image is the PNG's path, absolute when the run's results_dir was.
+	Image string
+	// CLIPScores are the judge's six measures; the paper draws
+	// ConditionalZeroShotScore (its zero-shot score) and
+	// UnconditionalSimilarity (its ClipScore, with the original prompt).
+	// An empty cell (a NaN the step wrote) reads as NaN.
+	CLIPScores
+}
+
+// Animation is the path of the GIF over the strengths that the
+// text-to-image-generation step wrote for the row's prompt
+// (<id>_animation.gif beside the strength folders), or "" when there is
+// none.
+func (r CLIPScoreRow) Animation() string {
+	gif := filepath.Join(filepath.Dir(filepath.Dir(r.Image)), fmt.Sprintf("%d_animation.gif", r.ID))
+	if _, err := os.Stat(gif); err != nil {
+		return ""
+	}
+	return gif
+}
+
+// ReadCLIPScores reads the images a text-to-image run scored, in file
+// order, from dir/calculate_clip_score/clip_score.csv, dir being the
+// clip_score step's results_dir (the run's unless clip_score.results_dir
+// is set):
+//
+//	r := Pipeline("text_to_image_generation", "task_params=coco_styles", "evaluation=[text-to-image-generation,clip_score]", ...)
+//	s := NewCLIPSweep(ReadCLIPScores(r.ResultsDir))
+//
+// Relative image paths are taken from dir. It panics when the file is
+// absent, lacks a column it reads (id, strength, original_prompt,
+// conditional_prompt, image_path and the six scores) or holds no images.
+func ReadCLIPScores(dir string) []CLIPScoreRow {
+	path := filepath.Join(dir, "calculate_clip_score", "clip_score.csv")
+	rows := readResultCSV(path)
+	if rows == nil {
+		fail("read results %s: no such file (did the run list the clip_score evaluation?)", path)
+	}
+	col := func(name string) int {
+		return resultColumn(rows, "clip_score.csv", name, func(h string) bool { return h == name })
+	}
+	id, strength, original, conditional, img := col("id"), col("strength"), col("original_prompt"), col("conditional_prompt"), col("image_path")
+	scores := make([]int, len(clipScoreColumns))
+	for k, name := range clipScoreColumns {
+		scores[k] = col(name)
+	}
+	num := func(line int, name, s string) float64 {
+		if s == "" {
+			return math.NaN() // pandas writes NaN as an empty cell
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			fail("read results %s: row %d: %s %q is not a number", path, line, name, s)
+		}
+		return v
+	}
+	out := make([]CLIPScoreRow, 0, len(rows)-1)
+	for i, r := range rows[1:] {
+		line := i + 2
+		n, err := strconv.ParseInt(r[id], 10, 64)
+		if err != nil {
+			fail("read results %s: row %d: id %q is not an integer", path, line, r[id])
+		}
+		l := num(line, "strength", r[strength])
+		if math.IsNaN(l) {
+			fail("read results %s: row %d: no strength", path, line)
+		}
+		row := CLIPScoreRow{ID: n, Strength: math.Round(l*1e9) / 1e9,
+			OriginalPrompt: r[original], ConditionalPrompt: r[conditional], Image: r[img]}
+		if !filepath.IsAbs(row.Image) {
+			row.Image = filepath.Join(dir, row.Image)
+		}
+		var v [6]float64
+		for k, c := range scores {
+			v[k] = num(line, clipScoreColumns[k], r[c])
+		}
+		row.CLIPScores = CLIPScores{TextSimilarity: v[0], ImageSimilarity: v[1], ConditionalSimilarity: v[2],
+			UnconditionalSimilarity: v[3], DirectionalSimilarity: v[4], ConditionalZeroShotScore: v[5]}
+		out = append(out, row)
+	}
+	if len(out) == 0 {
+		fail("read results %s: no images scored", path)
+	}
+	return out
+}
+
+// CLIPSweep is a text-to-image run's scored images grouped by strength
+// ([NewCLIPSweep]): the paper's measures against λ (its Figures 6 to 8).
+// ZeroShot and ClipScore are ready for a plot of samples against λ
+// (act/view's BandsPNG with a Curve{X: s.Strengths, Samples: s.ZeroShot}).
+type CLIPSweep struct {
+	// Strengths are the λ values, ascending.
+	Strengths []float64
+	// Rows[i] are the images at Strengths[i], in file order.
+	Rows [][]CLIPScoreRow
+	// ZeroShot[i] and ClipScore[i] are those images' zero-shot scores
+	// (ConditionalZeroShotScore) and ClipScores (UnconditionalSimilarity).
+	ZeroShot, ClipScore [][]float64
+}
+
+// NewCLIPSweep groups rows ([ReadCLIPScores]) by strength.
+func NewCLIPSweep(rows []CLIPScoreRow) *CLIPSweep {
+	s := &CLIPSweep{}
+	at := map[float64]int{}
+	for _, r := range rows {
+		if _, ok := at[r.Strength]; !ok {
+			at[r.Strength] = len(s.Strengths)
+			s.Strengths = append(s.Strengths, r.Strength)
+		}
+	}
+	sort.Float64s(s.Strengths)
+	for i, l := range s.Strengths {
+		at[l] = i
+	}
+	n := len(s.Strengths)
+	s.Rows, s.ZeroShot, s.ClipScore = make([][]CLIPScoreRow, n), make([][]float64, n), make([][]float64, n)
+	for _, r := range rows {
+		i := at[r.Strength]
+		s.Rows[i] = append(s.Rows[i], r)
+		s.ZeroShot[i] = append(s.ZeroShot[i], r.ConditionalZeroShotScore)
+		s.ClipScore[i] = append(s.ClipScore[i], r.UnconditionalSimilarity)
+	}
+	return s
+}
+
+// CLIPStrength summarises the images of one strength of a [CLIPSweep].
+type CLIPStrength struct {
+	// Strength is the λ.
+	Strength float64
+	// N is the number of images.
+	N int
+	// ZeroShot and ClipScore are the mean and standard deviation of the
+	// images' zero-shot scores and ClipScores.
+	ZeroShot, ClipScore Stat
+}
+
+// Summary is the sweep's mean and standard deviation of each measure per
+// strength, ascending, as the diffusion recipes tabulate them.
+func (s *CLIPSweep) Summary() []CLIPStrength {
+	out := make([]CLIPStrength, len(s.Strengths))
+	for i, l := range s.Strengths {
+		out[i] = CLIPStrength{Strength: l, N: len(s.Rows[i]), ZeroShot: StatOf(s.ZeroShot[i]), ClipScore: StatOf(s.ClipScore[i])}
+	}
+	return out
+}
+
+// Markdown is [CLIPSweep.Summary] as a Markdown table, a row per
+// strength: λ, zero-shot and ClipScore as "mean ± std" to 3 decimals, and
+// the number of images.
+func (s *CLIPSweep) Markdown() string {
+	var b strings.Builder
+	b.WriteString("| λ | zero-shot | ClipScore | n |\n|---:|---:|---:|---:|\n")
+	for _, r := range s.Summary() {
+		fmt.Fprintf(&b, "| %s | %.3f ± %.3f | %.3f ± %.3f | %d |\n", strconv.FormatFloat(r.Strength, 'g', -1, 64),
+			r.ZeroShot.Mean, r.ZeroShot.Std, r.ClipScore.Mean, r.ClipScore.Std, r.N)
+	}
+	return b.String()
+}
+
+// Grid lays out the images of the first n prompts (by id, ascending) as
+// rows, across the strengths as columns, each labelled with its λ, and
+// returns it with each row's first image (lowest strength: its id,
+// prompts and [CLIPScoreRow.Animation]). It panics when n < 1 or a prompt
+// lacks an image at some strength.
+func (s *CLIPSweep) Grid(n int) (*Image, []CLIPScoreRow) {
+	if n < 1 {
+		fail("CLIPSweep.Grid(%d): want at least one row", n)
+	}
+	by := map[int64][]CLIPScoreRow{}
+	var ids []int64
+	for _, rows := range s.Rows { // ascending strength, so each id's images are too
+		for _, r := range rows {
+			if _, ok := by[r.ID]; !ok {
+				ids = append(ids, r.ID)
+			}
+			by[r.ID] = append(by[r.ID], r)
+		}
+	}
+	if len(ids) == 0 {
+		fail("CLIPSweep.Grid: no images")
+	}
+	slices.Sort(ids)
+	ids = ids[:min(n, len(ids))]
+	cols := len(by[ids[0]])
+	var images []*Image
+	var first []CLIPScoreRow
+	for _, id := range ids {
+		rows := by[id]
+		if len(rows) != cols {
+			fail("CLIPSweep.Grid: prompt %d has %d images, prompt %d %d: a strength is missing", id, len(rows), ids[0], cols)
+		}
+		for _, r := range rows {
+			im := ReadImage(r.Image)
+			im.Label = strconv.FormatFloat(r.Strength, 'g', -1, 64) // the grid's bitmap font is ASCII: no "λ="
+			images = append(images, im)
+		}
+		first = append(first, rows[0])
+	}
+	return Grid(cols, images...), first
+}
+
+// Stat is a sample's mean and standard deviation as numpy computes them,
+// np.mean and np.std (ddof 0: the population's), given by [StatOf]:
+//
+//	Mean = Σx/n,  Std = √(Σ(x − Mean)²/n)
+type Stat struct {
+	Mean, Std float64
+}
+
+// StatOf is xs' [Stat]; NaN when xs is empty or holds a NaN, as in numpy
+// ([NanMean] and [NanStd] leave NaNs out instead).
+func StatOf(xs []float64) Stat {
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	m := sum / float64(len(xs))
+	var ss float64
+	for _, x := range xs {
+		ss += (x - m) * (x - m)
+	}
+	return Stat{Mean: m, Std: math.Sqrt(ss / float64(len(xs)))}
 }

@@ -2,9 +2,14 @@ package act_test
 
 import (
 	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,6 +160,206 @@ func TestMeanStd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := MeanStd(tt.xs); got != tt.want {
 				t.Errorf("MeanStd(%v) = %q, want %q", tt.xs, got, tt.want)
+			}
+		})
+	}
+}
+
+// clipCSV is a clip_score.csv as the step writes it (pandas' index first,
+// the JSON fields, the six scores; float32 scores, NaN as an empty cell),
+// images relative to the results folder, in file order: id 7 before id 3,
+// strength 0.5 before 0, np.linspace's 0.30000000000000004 as written.
+const clipCSV = `,id,original_prompt,conditional_prompt,strength,guidance_scale,image_path,text_similarity,image_similarity,conditional_similarity,unconditional_similarity,directional_similarity,conditional_zero_shot_score
+0,7,A cat.,"A cat, watercolor",0.5,0.0,g/0.500_0.000/7.png,0.9,0.8,0.3,0.2,0.1,0.6
+1,7,A cat.,"A cat, watercolor",0.0,0.0,g/0.000_0.000/7.png,0.9,1.0,0.25,0.25,0.0,0.5
+2,3,A dog.,"A dog, watercolor",0.0,0.0,g/0.000_0.000/3.png,0.8,1.0,0.3,0.3,0.0,0.4
+3,3,A dog.,"A dog, watercolor",0.5,0.0,g/0.500_0.000/3.png,0.8,0.7,0.4,,0.2,0.8
+4,3,A dog.,"A dog, watercolor",0.30000000000000004,0.0,/abs/3.png,0.8,0.7,0.4,0.1,0.2,0.7
+`
+
+// TestReadCLIPScores reads clip_score.csv files: a whole one, and broken
+// ones that must panic naming what is wrong. Values are parsed, so exact.
+func TestReadCLIPScores(t *testing.T) {
+	header, _, _ := strings.Cut(clipCSV, "\n")
+	tests := []struct {
+		name  string
+		csv   string // "" for no file
+		panic string // a substring of the panic's message ("" for none)
+	}{
+		{name: "whole", csv: clipCSV},
+		{name: "absent", panic: "did the run list the clip_score evaluation?"},
+		{name: "no rows", csv: header + "\n", panic: "no images scored"},
+		{name: "no column", csv: ",id,strength\n0,1,0\n", panic: "clip_score.csv has no original_prompt column"},
+		{name: "id not an integer", csv: strings.Replace(clipCSV, "\n0,7,", "\n0,7.5,", 1), panic: `row 2: id "7.5" is not an integer`},
+		{name: "score not a number", csv: strings.Replace(clipCSV, ",0.1,0.6\n", ",x,0.6\n", 1), panic: `row 2: directional_similarity "x" is not a number`},
+		{name: "no strength", csv: strings.Replace(clipCSV, `watercolor",0.5,`, `watercolor",,`, 1), panic: "row 2: no strength"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.csv != "" {
+				writeFiles(t, dir, map[string]string{"calculate_clip_score/clip_score.csv": tt.csv})
+			}
+			var rows []CLIPScoreRow
+			msg := catchAct(t, func() { rows = ReadCLIPScores(dir) })
+			if tt.panic != "" {
+				if !strings.Contains(msg, tt.panic) {
+					t.Fatalf("panic %q, want one naming %q", msg, tt.panic)
+				}
+				return
+			}
+			if msg != "" {
+				t.Fatalf("panic: %s", msg)
+			}
+			if len(rows) != 5 {
+				t.Fatalf("%d rows, want 5", len(rows))
+			}
+			want := CLIPScoreRow{ID: 7, Strength: 0.5, OriginalPrompt: "A cat.", ConditionalPrompt: "A cat, watercolor",
+				Image: filepath.Join(dir, "g/0.500_0.000/7.png"),
+				CLIPScores: CLIPScores{TextSimilarity: 0.9, ImageSimilarity: 0.8, ConditionalSimilarity: 0.3,
+					UnconditionalSimilarity: 0.2, DirectionalSimilarity: 0.1, ConditionalZeroShotScore: 0.6}}
+			if rows[0] != want {
+				t.Errorf("row 0 = %+v, want %+v", rows[0], want)
+			}
+			if got := rows[3].UnconditionalSimilarity; !math.IsNaN(got) {
+				t.Errorf("an empty cell reads %v, want NaN", got)
+			}
+			if rows[4].Strength != 0.3 || rows[4].Image != "/abs/3.png" {
+				t.Errorf("row 4: strength %v, image %q; want 0.3 (rounded) and the absolute path as written", rows[4].Strength, rows[4].Image)
+			}
+		})
+	}
+}
+
+// catchAct runs f and returns the message of the *act.Error it panics
+// with, "" when it returns.
+func catchAct(t *testing.T, f func()) (msg string) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			var e *Error
+			if err, ok := r.(error); !ok || !errors.As(err, &e) {
+				t.Fatalf("panic %v, want an *act.Error", r)
+			}
+			msg = e.Error()
+		}
+	}()
+	f()
+	return ""
+}
+
+// TestCLIPSweep groups clipCSV by strength and summarises it. The means
+// and standard deviations are numpy's, to 1e-12 (sums of three values:
+// float64 rounding only).
+func TestCLIPSweep(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"calculate_clip_score/clip_score.csv": clipCSV})
+	s := NewCLIPSweep(ReadCLIPScores(dir))
+	if fmt.Sprint(s.Strengths) != "[0 0.3 0.5]" {
+		t.Fatalf("Strengths %v, want [0 0.3 0.5]", s.Strengths)
+	}
+	if ids := []int64{s.Rows[0][0].ID, s.Rows[0][1].ID, s.Rows[2][0].ID, s.Rows[2][1].ID}; fmt.Sprint(ids) != "[7 3 7 3]" {
+		t.Errorf("ids by strength %v, want file order [7 3 7 3]", ids)
+	}
+	if fmt.Sprint(s.ZeroShot) != "[[0.5 0.4] [0.7] [0.6 0.8]]" || fmt.Sprint(s.ClipScore[0]) != "[0.25 0.3]" {
+		t.Errorf("ZeroShot %v, ClipScore %v", s.ZeroShot, s.ClipScore)
+	}
+	sum := s.Summary()
+	// np.mean([0.5, 0.4]) = 0.45, np.std = 0.05; np.mean([0.25, 0.3]) = 0.275, np.std = 0.025.
+	if r := sum[0]; r.Strength != 0 || r.N != 2 || math.Abs(r.ZeroShot.Mean-0.45) > 1e-12 || math.Abs(r.ZeroShot.Std-0.05) > 1e-12 ||
+		math.Abs(r.ClipScore.Mean-0.275) > 1e-12 || math.Abs(r.ClipScore.Std-0.025) > 1e-12 {
+		t.Errorf("Summary()[0] = %+v, want λ 0, n 2, zero-shot 0.45 ± 0.05, ClipScore 0.275 ± 0.025", r)
+	}
+	if r := sum[2]; !math.IsNaN(r.ClipScore.Mean) || math.Abs(r.ZeroShot.Mean-0.7) > 1e-12 {
+		t.Errorf("Summary()[2] = %+v, want ClipScore NaN (a NaN image, as numpy) and zero-shot 0.7", r)
+	}
+	want := "| λ | zero-shot | ClipScore | n |\n|---:|---:|---:|---:|\n" +
+		"| 0 | 0.450 ± 0.050 | 0.275 ± 0.025 | 2 |\n" +
+		"| 0.3 | 0.700 ± 0.000 | 0.100 ± 0.000 | 1 |\n" +
+		"| 0.5 | 0.700 ± 0.100 | NaN ± NaN | 2 |\n"
+	if got := s.Markdown(); got != want {
+		t.Errorf("Markdown:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestCLIPSweepGrid lays out generated images: prompts by ascending id
+// (whatever the file order), strengths ascending, each row's first image
+// returned with its animation where the pipeline wrote one.
+func TestCLIPSweepGrid(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString(",id,original_prompt,conditional_prompt,strength,image_path,text_similarity,image_similarity,conditional_similarity,unconditional_similarity,directional_similarity,conditional_zero_shot_score\n")
+	k := 0
+	for _, id := range []int{9, 2, 5} {
+		for _, l := range []string{"1.0", "0.0"} {
+			img := fmt.Sprintf("run/%s/%d.png", l, id)
+			px := image.NewNRGBA(image.Rect(0, 0, 8, 6))
+			draw.Draw(px, px.Bounds(), image.NewUniform(color.NRGBA{R: uint8(id * 20), A: 255}), image.Point{}, draw.Src)
+			NewImage(px).Save(mkdirFor(t, filepath.Join(dir, img)))
+			fmt.Fprintf(&csv, "%d,%d,p%d,c%d,%s,%s,1,1,1,1,0,0.5\n", k, id, id, id, l, img)
+			k++
+		}
+	}
+	writeFiles(t, dir, map[string]string{"calculate_clip_score/clip_score.csv": csv.String(), "run/5_animation.gif": "GIF89a"})
+	s := NewCLIPSweep(ReadCLIPScores(dir))
+	grid, first := s.Grid(2)
+	// Grid: 2 columns of 8×6 images, 4 px padding, a 16 px label strip.
+	if grid.Width() != 2*(8+4)+4 || grid.Height() != 2*(6+16+4)+4 {
+		t.Errorf("grid %d×%d, want 28×56: 2 prompts × 2 strengths", grid.Width(), grid.Height())
+	}
+	if len(first) != 2 || first[0].ID != 2 || first[1].ID != 5 || first[0].Strength != 0 || first[1].OriginalPrompt != "p5" {
+		t.Fatalf("rows %+v, want ids 2 and 5 at λ 0", first)
+	}
+	if a, b := first[0].Animation(), first[1].Animation(); a != "" || b != filepath.Join(dir, "run", "5_animation.gif") {
+		t.Errorf("animations %q, %q; want none for id 2 and run/5_animation.gif for id 5", a, b)
+	}
+	if g, _ := s.Grid(10); g.Height() != 3*(6+16+4)+4 {
+		t.Errorf("Grid(10) of 3 prompts is %d high, want 3 rows", g.Height())
+	}
+
+	s.Rows[1] = slices.DeleteFunc(s.Rows[1], func(r CLIPScoreRow) bool { return r.ID == 2 }) // id 2 loses λ = 1
+	if msg := catchAct(t, func() { s.Grid(2) }); !strings.Contains(msg, "prompt 5 has 2 images, prompt 2 1: a strength is missing") {
+		t.Errorf("missing strength: panic %q", msg)
+	}
+	if msg := catchAct(t, func() { s.Grid(0) }); !strings.Contains(msg, "want at least one row") {
+		t.Errorf("Grid(0): panic %q", msg)
+	}
+}
+
+// mkdirFor makes path's folder and returns path.
+func mkdirFor(t *testing.T, path string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestStatOf checks numpy's mean and std (ddof 0), to 1e-15: sums of a
+// few small values, exact but for one rounding.
+func TestStatOf(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name      string
+		xs        []float64
+		mean, std float64
+	}{
+		// np.mean and np.std of these give the values.
+		{"four", []float64{1, 2, 3, 4}, 2.5, 1.118033988749895},
+		{"one", []float64{7}, 7, 0},
+		{"NaN propagates", []float64{1, nan}, nan, nan},
+		{"empty", nil, nan, nan},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := StatOf(tt.xs)
+			for _, c := range []struct {
+				what      string
+				got, want float64
+			}{{"Mean", s.Mean, tt.mean}, {"Std", s.Std, tt.std}} {
+				if math.IsNaN(c.want) != math.IsNaN(c.got) || math.Abs(c.got-c.want) > 1e-15 {
+					t.Errorf("StatOf(%v).%s = %v, want %v", tt.xs, c.what, c.got, c.want)
+				}
 			}
 		})
 	}

@@ -6,9 +6,10 @@
 //
 // [Symbols] is filled by files generated with a pinned `go tool yaegi
 // extract` (the tool line in go.mod) from the go:generate lines of
-// stdlib.go: act, act/transport, act/responses, tiny/demo (the demos of
-// the embedded model), and gonum/plot with plotter,
-// vg and vg/draw so that scripts can plot. Use it together with Yaegi's own
+// stdlib.go: act, act/transport, act/responses, act/config, act/view (the
+// plots and tables of notebooks, which recipes draw too), tiny/demo (the
+// demos of the embedded model), and gonum/plot with plotter, vg and
+// vg/draw so that scripts can plot. Use it together with Yaegi's own
 // github.com/traefik/yaegi/stdlib, which provides the Go standard library:
 //
 //	i := interp.New(interp.Options{})

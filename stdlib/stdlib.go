@@ -11,6 +11,7 @@ var Symbols = map[string]map[string]reflect.Value{}
 //go:generate go tool yaegi extract -name stdlib github.com/actsh/actsh/act/transport
 //go:generate go tool yaegi extract -name stdlib github.com/actsh/actsh/act/responses
 //go:generate go tool yaegi extract -name stdlib github.com/actsh/actsh/act/config
+//go:generate go tool yaegi extract -name stdlib github.com/actsh/actsh/act/view
 //go:generate go tool yaegi extract -name stdlib github.com/actsh/actsh/tiny/demo
 //go:generate go tool yaegi extract -name stdlib gonum.org/v1/plot
 //go:generate go tool yaegi extract -name stdlib gonum.org/v1/plot/plotter

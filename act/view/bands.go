@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/actsh/actsh/act"
 )
 
 // Curve is one named series of samples for [BandsPNG]: at X[i], the
@@ -25,13 +27,30 @@ type Curve struct {
 type Panel struct {
 	Title, XLabel, YLabel string
 	Curves                []Curve
+	// Band says what each curve's line and band are; the zero value is
+	// [IQR].
+	Band Band
 }
 
-// BandsPNG draws panels side by side; each curve is its median at every X
-// as a line with points, and the band between its first and third
-// quartiles ([Quartiles]) shaded in the same colour: the way the AcT
-// paper draws a measure against the strength λ (its Figure 4: p(yes) and
-// perplexity of the generations). NaN samples are left out.
+// Band is how [BandsPNG] summarises a curve's samples at each X.
+type Band int
+
+const (
+	// IQR draws the median as the line and the band between the first
+	// and third quartiles ([Quartiles]): the paper's Figure 4.
+	IQR Band = iota
+	// StdDev draws the mean as the line and the band of one standard
+	// deviation (the population's, ddof 0) either side, mean ± std: the
+	// diffusion recipes' curves of CLIP scores.
+	StdDev
+)
+
+// BandsPNG draws panels side by side; each curve is a line with points
+// at every X and a band around it shaded in the same colour, as its
+// panel's [Band] says: by default its median and the band between its
+// first and third quartiles ([Quartiles]), the way the AcT paper draws a
+// measure against the strength λ (its Figure 4: p(yes) and perplexity of
+// the generations). NaN samples are left out.
 func BandsPNG(panels ...Panel) []byte {
 	if len(panels) == 0 {
 		fail("BandsPNG: no panels")
@@ -54,6 +73,10 @@ func BandsPNG(panels ...Panel) []byte {
 			var mid, lo, hi plotter.XYs
 			for j, x := range c.X {
 				q1, med, q3 := Quartiles(c.Samples[j])
+				if pn.Band == StdDev {
+					m, sd := act.NanMean(c.Samples[j]), act.NanStd(c.Samples[j])
+					q1, med, q3 = m-sd, m, m+sd
+				}
 				if math.IsNaN(med) {
 					continue
 				}

@@ -1,6 +1,7 @@
 package view_test
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -49,6 +50,15 @@ func TestBandsPNG(t *testing.T) {
 		view.Panel{Title: "PPL", XLabel: "λ", YLabel: "PPL", Curves: []view.Curve{{"a", x, samples(10)}}},
 	)
 	checkPNG(t, png, 800, 300)
+	// The same samples as mean ± std: another line and band.
+	std := view.BandsPNG(
+		view.Panel{Title: "p(yes)", XLabel: "λ", YLabel: "p", Band: view.StdDev, Curves: []view.Curve{{"a", x, samples(0.1)}, {"b", x, samples(0.2)}}},
+		view.Panel{Title: "PPL", XLabel: "λ", YLabel: "PPL", Band: view.StdDev, Curves: []view.Curve{{"a", x, samples(10)}}},
+	)
+	checkPNG(t, std, 800, 300)
+	if bytes.Equal(png, std) {
+		t.Error("StdDev draws the same picture as IQR")
+	}
 
 	defer func() {
 		r := recover()

@@ -33,6 +33,10 @@
 //	judge := view.Panel{Title: "p(yes)", XLabel: "λ", Curves: []view.Curve{{Name: "Linear-AcT", X: lambdas, Samples: pyes}}}
 //	gonbui.DisplayPNG(view.BandsPNG(judge, ppl))
 //
+// A panel whose [Band] is [StdDev] draws the mean and mean ± one standard
+// deviation instead, as the diffusion recipes draw CLIP scores
+// (act.CLIPSweep's ZeroShot and ClipScore are such samples).
+//
 // # Errors
 //
 // Like package act, the functions panic with an [*act.Error] carrying one
