@@ -38,11 +38,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,28 +46,8 @@ import (
 	"time"
 
 	. "github.com/actsh/actsh/act"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
+	"github.com/actsh/actsh/act/view"
 )
-
-// score is one generated image as the clip_score step measured it.
-type score struct {
-	id                  int64
-	lambda              float64
-	zeroShot, clipScore float64
-	prompt, image       string
-}
-
-// stat is the mean and standard deviation (numpy's, ddof 0) of a measure.
-type stat struct{ mean, std float64 }
-
-// row is one λ of one style's curves.
-type row struct {
-	lambda              float64
-	n                   int
-	zeroShot, clipScore stat
-}
 
 func main() {
 	model := flag.String("model", "SDXL-Lightning", "model config: SDXL-Lightning (ByteDance/SDXL-Lightning) or FLUX.1-schnell, the paper's two")
@@ -152,7 +127,7 @@ func main() {
 	}
 
 	start := time.Now()
-	scores := map[string][]score{}
+	sweeps := map[string]*CLIPSweep{}
 	for _, style := range styles {
 		dir := AbsPath(filepath.Join(*resultsDir, style))
 		ov := []string{
@@ -180,42 +155,36 @@ func main() {
 		}
 		fmt.Printf("== %s\n", style)
 		Pipeline("text_to_image_generation", ov...)
-		scores[style] = readScores(dir)
+		sweeps[style] = NewCLIPSweep(ReadCLIPScores(dir))
 	}
 
 	// Tables, curves and grids.
 	var md strings.Builder
 	table := [][]string{{"style", "lambda", "n", "zero_shot_mean", "zero_shot_std", "clip_score_mean", "clip_score_std"}}
-	curves := map[string][]row{}
+	zeroShot := view.Panel{Title: "Style control: zero-shot score", XLabel: "λ", YLabel: "p(style) (CLIP zero-shot)", Band: view.StdDev}
+	clipScore := view.Panel{Title: "Style control: ClipScore", XLabel: "λ", YLabel: "ClipScore (unstyled caption)", Band: view.StdDev}
 	fmt.Fprintf(&md, "### Style control, %s (%s)\n\n", *model, *method)
 	fmt.Fprintf(&md, "%d COCO validation captions per λ, %s steps; intervention learned on %d training captions (half per side) at %s; judge %s. ",
 		*nPrompts, stepsText(*steps), *batch*maxBatches, modulesText(*modules), *clipModel)
 	md.WriteString("Each cell: mean ± standard deviation over the images. Zero-shot: p(\"A picture of {style}.\") against \"A picture of something.\"; ClipScore: cosine similarity with the unstyled caption.\n")
 	for _, style := range styles {
-		curves[style] = summarize(scores[style])
-		fmt.Fprintf(&md, "\n#### %s\n\n| λ | zero-shot | ClipScore | n |\n|---:|---:|---:|---:|\n", style)
-		for _, r := range curves[style] {
-			fmt.Fprintf(&md, "| %s | %.3f ± %.3f | %.3f ± %.3f | %d |\n", ftoa(r.lambda), r.zeroShot.mean, r.zeroShot.std, r.clipScore.mean, r.clipScore.std, r.n)
-			table = append(table, []string{style, ftoa(r.lambda), strconv.Itoa(r.n),
-				f6(r.zeroShot.mean), f6(r.zeroShot.std), f6(r.clipScore.mean), f6(r.clipScore.std)})
+		s := sweeps[style]
+		fmt.Fprintf(&md, "\n#### %s\n\n%s", style, s.Markdown())
+		for _, r := range s.Summary() {
+			table = append(table, []string{style, ftoa(r.Strength), strconv.Itoa(r.N),
+				f6(r.ZeroShot.Mean), f6(r.ZeroShot.Std), f6(r.ClipScore.Mean), f6(r.ClipScore.Std)})
 		}
-		grid, captions, gifs := sweepGrid(scores[style], *gridRows)
+		zeroShot.Curves = append(zeroShot.Curves, view.Curve{Name: style, X: s.Strengths, Samples: s.ZeroShot})
+		clipScore.Curves = append(clipScore.Curves, view.Curve{Name: style, X: s.Strengths, Samples: s.ClipScore})
+		grid, rows := s.Grid(*gridRows)
 		name := style + "_grid.png"
 		grid.Save(filepath.Join(*resultsDir, name))
-		fmt.Fprintf(&md, "\n![%s: captions (rows) at λ = %s (columns)](%s)\n\n", style, lambdaList(curves[style]), name)
-		for i, c := range captions {
-			fmt.Fprintf(&md, "%d. %s", i+1, c)
-			if gifs[i] != "" {
-				rel, err := filepath.Rel(AbsPath(*resultsDir), gifs[i])
-				if err != nil {
-					rel = gifs[i]
-				}
-				fmt.Fprintf(&md, " ([animation](<%s>))", filepath.ToSlash(rel)) // <…>: module folders may hold ( ) [ ]
-			}
-			md.WriteString("\n")
+		fmt.Fprintf(&md, "\n![%s: captions (rows) at λ = %s (columns)](%s)\n\n", style, lambdaList(s.Strengths), name)
+		for i, r := range rows {
+			fmt.Fprintf(&md, "%d. %s%s\n", i+1, r.OriginalPrompt, animationLink(*resultsDir, r))
 		}
 	}
-	writeFile(filepath.Join(*resultsDir, "styles.png"), figure("Style control", styles, curves))
+	writeFile(filepath.Join(*resultsDir, "styles.png"), view.BandsPNG(zeroShot, clipScore))
 	md.WriteString("\n![zero-shot score and ClipScore against λ, a line per style](styles.png)\n")
 	md.WriteString("\n**The paper** (Fig. 6, SDXL-Lightning and FLUX.1-schnell) draws these curves and prints no values: " +
 		"the figure has no table: compare the shapes (how the style's zero-shot score rises with λ, and what ClipScore to the unstyled caption gives up).\n")
@@ -286,117 +255,6 @@ func checkStyles(dataDir string, styles []string) {
 	}
 }
 
-// readScores reads a run's results_dir/calculate_clip_score/clip_score.csv
-// (ml-act's columns: id, strength, original_prompt, image_path,
-// conditional_zero_shot_score, unconditional_similarity, ...).
-func readScores(dir string) []score {
-	path := filepath.Join(dir, "calculate_clip_score", "clip_score.csv")
-	rows := readRows(path)
-	h := rows[0]
-	id, l, zs, cs := index(h, "id", path), index(h, "strength", path), index(h, "conditional_zero_shot_score", path), index(h, "unconditional_similarity", path)
-	pr, im := index(h, "original_prompt", path), index(h, "image_path", path)
-	var out []score
-	for _, r := range rows[1:] {
-		n, err := strconv.ParseInt(r[id], 10, 64)
-		if err != nil {
-			fail("%s: id %q is not a number", path, r[id])
-		}
-		img := r[im]
-		if !filepath.IsAbs(img) {
-			img = filepath.Join(dir, img)
-		}
-		// λ as written (np.linspace: 0.30000000000000004), rounded for the tables
-		out = append(out, score{id: n, lambda: math.Round(parse(r[l])*1e9) / 1e9,
-			zeroShot: parse(r[zs]), clipScore: parse(r[cs]), prompt: r[pr], image: img})
-	}
-	if len(out) == 0 {
-		fail("%s: no images scored", path)
-	}
-	return out
-}
-
-// summarize groups a style's images by λ: mean and standard deviation of
-// each measure.
-func summarize(all []score) []row {
-	by := map[float64][]score{}
-	var lambdas []float64
-	for _, s := range all {
-		if _, ok := by[s.lambda]; !ok {
-			lambdas = append(lambdas, s.lambda)
-		}
-		by[s.lambda] = append(by[s.lambda], s)
-	}
-	sort.Float64s(lambdas)
-	var out []row
-	for _, l := range lambdas {
-		var zs, cs []float64
-		for _, s := range by[l] {
-			zs = append(zs, s.zeroShot)
-			cs = append(cs, s.clipScore)
-		}
-		out = append(out, row{lambda: l, n: len(by[l]), zeroShot: meanStd(zs), clipScore: meanStd(cs)})
-	}
-	return out
-}
-
-// meanStd is numpy's mean and std (ddof 0).
-func meanStd(xs []float64) stat {
-	var sum float64
-	for _, x := range xs {
-		sum += x
-	}
-	m := sum / float64(len(xs))
-	var ss float64
-	for _, x := range xs {
-		ss += (x - m) * (x - m)
-	}
-	return stat{m, math.Sqrt(ss / float64(len(xs)))}
-}
-
-// sweepGrid lays out the first rows captions (by COCO id) across the
-// strengths, each image labelled with its λ, and returns the captions and
-// the animation the pipeline wrote for each (beside the strength folders:
-// <id>_animation.gif; "" where there is none).
-func sweepGrid(all []score, rows int) (*Image, []string, []string) {
-	by := map[int64][]score{}
-	var ids []int64
-	for _, s := range all {
-		if _, ok := by[s.id]; !ok {
-			ids = append(ids, s.id)
-		}
-		by[s.id] = append(by[s.id], s)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	if len(ids) > rows {
-		ids = ids[:rows]
-	}
-	var images []*Image
-	var captions, gifs []string
-	cols := 0
-	for _, id := range ids {
-		ss := by[id]
-		sort.Slice(ss, func(i, j int) bool { return ss[i].lambda < ss[j].lambda })
-		if cols == 0 {
-			cols = len(ss)
-		}
-		if len(ss) != cols {
-			fail("caption %d has %d images, caption %d %d: a strength is missing", id, len(ss), ids[0], cols)
-		}
-		for _, s := range ss {
-			im := ReadImage(s.image)
-			im.Label = ftoa(s.lambda) // Grid's bitmap font has ASCII only: no "λ="
-			images = append(images, im)
-		}
-		captions = append(captions, ss[0].prompt)
-		gif := filepath.Join(filepath.Dir(filepath.Dir(ss[0].image)), fmt.Sprintf("%d_animation.gif", id))
-		if _, err := os.Stat(gif); err != nil {
-			gif = ""
-		}
-		gifs = append(gifs, gif)
-	}
-	return Grid(cols, images...), captions, gifs
-}
-
 // stepsText says the denoising steps for the summary.
 func stepsText(n int) string {
 	if n == 0 {
@@ -413,147 +271,32 @@ func modulesText(m string) string {
 	return m
 }
 
-// lambdaList is a curve's strengths, "0, 0.5, 1".
-func lambdaList(rs []row) string {
+// lambdaList is a sweep's strengths, "0, 0.5, 1".
+func lambdaList(ls []float64) string {
 	var out []string
-	for _, r := range rs {
-		out = append(out, ftoa(r.lambda))
+	for _, l := range ls {
+		out = append(out, ftoa(l))
 	}
 	return strings.Join(out, ", ")
 }
 
-// palette is matplotlib's tab10, one colour per style.
-var palette = []color.Color{
-	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
-	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
-	color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
-	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
-	color.RGBA{R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
-	color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
-}
-
-// figure draws the zero-shot score and ClipScore against λ side by side:
-// per style the mean as a line and ± one standard deviation as a band.
-func figure(title string, names []string, curves map[string][]row) []byte {
-	left := panel(title+": zero-shot score", "p(style) (CLIP zero-shot)", names, curves, func(r row) stat { return r.zeroShot })
-	right := panel(title+": ClipScore", "ClipScore (unstyled caption)", names, curves, func(r row) stat { return r.clipScore })
-	a, b := pngOf(left), pngOf(right)
-	h := a.Bounds().Dy()
-	if b.Bounds().Dy() > h {
-		h = b.Bounds().Dy()
+// animationLink links a grid row's GIF relative to the results folder,
+// or is "" when the pipeline wrote none.
+func animationLink(resultsDir string, r CLIPScoreRow) string {
+	gif := r.Animation()
+	if gif == "" {
+		return ""
 	}
-	out := image.NewRGBA(image.Rect(0, 0, a.Bounds().Dx()+b.Bounds().Dx(), h))
-	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
-	draw.Draw(out, a.Bounds(), a, a.Bounds().Min, draw.Src)
-	draw.Draw(out, b.Bounds().Add(image.Pt(a.Bounds().Dx(), 0)), b, b.Bounds().Min, draw.Src)
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, out); err != nil {
-		fail("plot: %v", err)
-	}
-	return buf.Bytes()
-}
-
-func panel(title, ylabel string, names []string, curves map[string][]row, y func(row) stat) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "λ"
-	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Add(plotter.NewGrid())
-	for i, name := range names {
-		c := palette[i%len(palette)]
-		var mid, lo, hi plotter.XYs
-		for _, r := range curves[name] {
-			s := y(r)
-			if math.IsNaN(s.mean) {
-				continue
-			}
-			mid = append(mid, plotter.XY{X: r.lambda, Y: s.mean})
-			lo = append(lo, plotter.XY{X: r.lambda, Y: s.mean - s.std})
-			hi = append(hi, plotter.XY{X: r.lambda, Y: s.mean + s.std})
-		}
-		if len(mid) == 0 {
-			continue
-		}
-		band := append(plotter.XYs(nil), lo...)
-		for k := len(hi) - 1; k >= 0; k-- {
-			band = append(band, hi[k])
-		}
-		if poly, err := plotter.NewPolygon(band); err == nil {
-			rgba := color.RGBAModel.Convert(c).(color.RGBA)
-			poly.Color = color.NRGBA{R: rgba.R, G: rgba.G, B: rgba.B, A: 0x30} // the line's colour, faint
-			poly.LineStyle.Width = 0
-			p.Add(poly)
-		}
-		l, pts, err := plotter.NewLinePoints(mid)
-		if err != nil {
-			fail("plot: %v", err)
-		}
-		l.Color = c
-		pts.Color = c
-		l.Width = vg.Points(1.5)
-		p.Add(l, pts)
-		p.Legend.Add(name, l, pts)
-	}
-	return p
-}
-
-// pngOf renders one plot to an image.
-func pngOf(p *plot.Plot) image.Image {
-	wt, err := p.WriterTo(5*vg.Inch, 3.5*vg.Inch, "png")
+	rel, err := filepath.Rel(AbsPath(resultsDir), gif)
 	if err != nil {
-		fail("plot: %v", err)
+		rel = gif
 	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		fail("plot: %v", err)
-	}
-	img, err := png.Decode(&buf)
-	if err != nil {
-		fail("plot: %v", err)
-	}
-	return img
+	return fmt.Sprintf(" ([animation](<%s>))", filepath.ToSlash(rel)) // <…>: module folders may hold ( ) [ ]
 }
 
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "diffusion_styles: "+format+"\n", args...)
 	os.Exit(1)
-}
-
-func readRows(path string) [][]string {
-	f, err := os.Open(path)
-	if err != nil {
-		fail("%v", err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) == 0 {
-		fail("%s: %v", path, err)
-	}
-	return rows
-}
-
-func index(header []string, name, path string) int {
-	for i, h := range header {
-		if h == name {
-			return i
-		}
-	}
-	fail("%s: no column %q (columns: %s)", path, name, strings.Join(header, ", "))
-	return -1
-}
-
-func parse(s string) float64 {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return math.NaN()
-	}
-	return v
 }
 
 func writeFile(path string, data []byte) {
