@@ -171,7 +171,7 @@ func main() {
 	clipScore := view.Panel{Title: "Concept negation: ClipScore", XLabel: "λ", YLabel: "ClipScore (caption alone)", Band: view.StdDev}
 	fmt.Fprintf(&md, "### Concept negation, %s (%s)\n\n", *model, *method)
 	fmt.Fprintf(&md, "%d COCO validation captions negating the concept per λ, %s steps; intervention learned on %d training captions (half per side) at %s; judge %s. ",
-		*nPrompts, stepsText(*steps), *batch*maxBatches, modulesText(*modules), *clipModel)
+		*nPrompts, stepsText(*steps), *batch*maxBatches, modulesText(*modules, *model), *clipModel)
 	md.WriteString("Each cell: mean ± standard deviation over the images. Zero-shot: p(\"A picture of {concept}.\") against \"A picture of something.\"; ClipScore: cosine similarity with the caption alone.\n")
 	for _, c := range concepts {
 		s := sweeps[c]
@@ -275,11 +275,14 @@ func stepsText(n int) string {
 }
 
 // modulesText names the steered modules for the summary.
-func modulesText(m string) string {
-	if m == "" {
-		return "the model config's modules (unet.*norm.*)"
+func modulesText(m, model string) string {
+	if m != "" {
+		return m
 	}
-	return m
+	if model == "FLUX.1-schnell" {
+		return "the model config's modules (both streams of every double block, single blocks 0-14)"
+	}
+	return "the model config's modules (unet.*norm.*)"
 }
 
 // lambdaList is a sweep's strengths, "0, 0.5, 1".

@@ -165,7 +165,7 @@ func main() {
 	clipScore := view.Panel{Title: "Style control: ClipScore", XLabel: "λ", YLabel: "ClipScore (unstyled caption)", Band: view.StdDev}
 	fmt.Fprintf(&md, "### Style control, %s (%s)\n\n", *model, *method)
 	fmt.Fprintf(&md, "%d COCO validation captions per λ, %s steps; intervention learned on %d training captions (half per side) at %s; judge %s. ",
-		*nPrompts, stepsText(*steps), *batch*maxBatches, modulesText(*modules), *clipModel)
+		*nPrompts, stepsText(*steps), *batch*maxBatches, modulesText(*modules, *model), *clipModel)
 	md.WriteString("Each cell: mean ± standard deviation over the images. Zero-shot: p(\"A picture of {style}.\") against \"A picture of something.\"; ClipScore: cosine similarity with the unstyled caption.\n")
 	for _, style := range styles {
 		s := sweeps[style]
@@ -264,11 +264,14 @@ func stepsText(n int) string {
 }
 
 // modulesText names the steered modules for the summary.
-func modulesText(m string) string {
-	if m == "" {
-		return "the model config's modules (unet.*norm.*)"
+func modulesText(m, model string) string {
+	if m != "" {
+		return m
 	}
-	return m
+	if model == "FLUX.1-schnell" {
+		return "the model config's modules (both streams of every double block, single blocks 0-14)"
+	}
+	return "the model config's modules (unet.*norm.*)"
 }
 
 // lambdaList is a sweep's strengths, "0, 0.5, 1".
