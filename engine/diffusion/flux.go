@@ -88,19 +88,8 @@ func loadFlux(ctx context.Context, name, dir string, offload bool) (*Flux, error
 	if _, ok := s.(*sched.FlowMatch); !ok {
 		return nil, fmt.Errorf("scheduler: FLUX runs %s, not %T", sched.FlowMatchClass, s)
 	}
-	set, err := componentWeights(filepath.Join(dir, "transformer"))
-	if err != nil {
+	if p.tr, err = loadComponent(filepath.Join(dir, "transformer"), flux.New); err != nil {
 		return nil, err
-	}
-	cfg, err := os.ReadFile(filepath.Join(dir, "transformer", "config.json"))
-	if err != nil {
-		set.Close()
-		return nil, err
-	}
-	p.tr, err = flux.New(cfg, set)
-	set.Close()
-	if err != nil {
-		return nil, fmt.Errorf("transformer: %w", err)
 	}
 	if p.vae, err = loadVAE(filepath.Join(dir, "vae")); err != nil {
 		return nil, err

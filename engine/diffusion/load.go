@@ -9,9 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/actsh/actsh/engine"
 	"github.com/actsh/actsh/engine/hub"
@@ -320,7 +317,7 @@ func checkFit(name, dir string, components []string, unetFile string) error {
 		if c == "unet" && unetFile != "" {
 			set, err = safetensors.OpenFiles(filepath.Dir(unetFile), []string{unetFile})
 		} else {
-			set, err = componentWeights(filepath.Join(dir, c))
+			set, err = engine.OpenComponent(filepath.Join(dir, c))
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", c, err)
@@ -330,58 +327,11 @@ func checkFit(name, dir string, components []string, unetFile string) error {
 	return engine.CheckFit(name, parts...)
 }
 
-// componentWeights opens a component folder's weights: the fp16 variant
-// files when there are any, else the others. Sharded checkpoints are
-// their shards (the index file is not needed to find them).
-func componentWeights(dir string) (*safetensors.Set, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.safetensors"))
-	if err != nil {
-		return nil, err
-	}
-	var half, plain []string
-	for _, p := range paths {
-		if variantRE.MatchString(filepath.Base(p)) {
-			half = append(half, p)
-		} else {
-			plain = append(plain, p)
-		}
-	}
-	pick := plain
-	if len(half) > 0 {
-		pick = half
-	}
-	if len(pick) == 0 {
-		entries, _ := os.ReadDir(dir)
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		return nil, fmt.Errorf("%s has no *.safetensors weights (it holds %s)", dir, strings.Join(names, ", "))
-	}
-	sort.Strings(pick)
-	return safetensors.OpenFiles(dir, pick)
-}
-
-// variantRE matches diffusers' fp16 variant file names:
-// model.fp16.safetensors, diffusion_pytorch_model.fp16-00001-of-00002.safetensors.
-var variantRE = regexp.MustCompile(`\.fp16(-\d+-of-\d+)?\.safetensors$`)
-
-// loadComponent reads a component folder (config.json and its weights,
-// see componentWeights) with the component's constructor.
+// loadComponent reads one component folder of the pipeline.
 func loadComponent[M any](dir string, build func(config []byte, w engine.Weights) (M, error)) (M, error) {
-	var zero M
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	m, _, err := engine.LoadComponent(dir, "", build)
 	if err != nil {
-		return zero, err
-	}
-	set, err := componentWeights(dir)
-	if err != nil {
-		return zero, err
-	}
-	defer set.Close()
-	m, err := build(cfg, set)
-	if err != nil {
-		return zero, fmt.Errorf("%s: %w", filepath.Base(dir), err)
+		return m, fmt.Errorf("%s: %w", filepath.Base(dir), err)
 	}
 	return m, nil
 }

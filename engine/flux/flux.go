@@ -3,8 +3,6 @@ package flux
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/actsh/actsh/engine"
-	"github.com/actsh/actsh/engine/safetensors"
 )
 
 // Model is a loaded FluxTransformer2DModel: its config and parameters, and
@@ -34,26 +31,13 @@ type Model struct {
 
 // Load reads a FluxTransformer2DModel from dir: a diffusers transformer/
 // folder (config.json and diffusion_pytorch_model.safetensors, possibly
-// sharded) or a pipeline folder holding transformer/. Weights stored in
+// sharded, or its fp16 variant; see engine.OpenComponent) or a pipeline
+// folder holding transformer/. Weights stored in
 // bfloat16 or float16 stay so in memory where the backend runs the dtype
 // (the engine package's Memory section); every operation computes in
 // float32.
 func Load(dir string) (*Model, error) {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
-		if _, err2 := os.Stat(filepath.Join(dir, "transformer", "config.json")); err2 == nil {
-			dir = filepath.Join(dir, "transformer")
-		}
-	}
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, fmt.Errorf("flux: load %s: %w", dir, err)
-	}
-	set, err := safetensors.OpenDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("flux: load %s: %w", dir, err)
-	}
-	defer set.Close()
-	m, err := New(cfg, set)
+	m, dir, err := engine.LoadComponent(dir, "transformer", New)
 	if err != nil {
 		return nil, fmt.Errorf("flux: load %s: %w", dir, err)
 	}

@@ -3,8 +3,6 @@ package unet
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/actsh/actsh/engine"
-	"github.com/actsh/actsh/engine/safetensors"
 )
 
 // Model is a loaded UNet2DConditionModel: its config and parameters, and
@@ -34,26 +31,12 @@ type Model struct {
 }
 
 // Load reads a UNet2DConditionModel from dir: a diffusers unet/ folder
-// (config.json and diffusion_pytorch_model.safetensors, possibly sharded)
+// (config.json and diffusion_pytorch_model.safetensors, possibly sharded, or its fp16 variant)
 // or a pipeline folder holding unet/. Weights stored in float16 or
 // bfloat16 stay so in memory where the backend runs the dtype (the engine
 // package's Memory section); every operation computes in float32.
 func Load(dir string) (*Model, error) {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
-		if _, err2 := os.Stat(filepath.Join(dir, "unet", "config.json")); err2 == nil {
-			dir = filepath.Join(dir, "unet")
-		}
-	}
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
-	}
-	set, err := safetensors.OpenDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
-	}
-	defer set.Close()
-	m, err := New(cfg, set)
+	m, dir, err := engine.LoadComponent(dir, "unet", New)
 	if err != nil {
 		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
 	}
