@@ -3,7 +3,6 @@ package flux_test
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/actsh/actsh/act/transport"
 	"github.com/actsh/actsh/engine"
+	"github.com/actsh/actsh/engine/enginetest"
 	"github.com/actsh/actsh/engine/flux"
-	"github.com/actsh/actsh/engine/safetensors"
 	"github.com/actsh/actsh/internal/fixture"
 )
 
@@ -25,67 +24,26 @@ func fixtureDir(t testing.TB) string { return fixture.Reference(t, "diffusion", 
 type meta struct {
 	Checkpoint string                     `json:"checkpoint"` // "<dir>/config.json + …"
 	Steering   map[string]json.RawMessage `json:"steering"`   // {module, s, …} or tag → {module, s, …}, and notes
-	Tol        map[string]any             `json:"tolerances_float32"`
 }
 
-// reference is an open fixture.
+// reference is an open fixture with its meta.json fields.
 type reference struct {
-	dir  string
+	*enginetest.Fixture
 	meta meta
-	f    *safetensors.File
 }
 
 func openReference(t testing.TB, dir string) *reference {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &reference{dir: dir}
-	if err := json.Unmarshal(b, &r.meta); err != nil {
-		t.Fatalf("%s/meta.json: %v", dir, err)
-	}
-	if r.f, err = safetensors.Open(filepath.Join(dir, "expected.safetensors")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.f.Close() })
+	r := &reference{Fixture: enginetest.OpenFixture(t, dir)}
+	r.Decode(t, &r.meta)
 	return r
-}
-
-func (r *reference) has(name string) bool { _, ok := r.f.Info(name); return ok }
-
-func (r *reference) tensor(t testing.TB, name string) *tensors.Tensor {
-	t.Helper()
-	v, shape, err := r.f.Float32(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensors.FromFlatDataAndDimensions(v, shape...)
-}
-
-func (r *reference) values(t testing.TB, name string) []float32 {
-	t.Helper()
-	v, _, err := r.f.Float32(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func (r *reference) tol(t testing.TB, key string) float64 {
-	t.Helper()
-	v, ok := r.meta.Tol[key].(float64)
-	if !ok {
-		t.Fatalf("%s/meta.json tolerances_float32 has no %s", r.dir, key)
-	}
-	return v
 }
 
 // model loads the checkpoint meta.json names.
 func (r *reference) model(t testing.TB) *flux.Model {
 	t.Helper()
 	cfg, _, _ := strings.Cut(r.meta.Checkpoint, " ")
-	m, err := flux.Load(filepath.Join(r.dir, filepath.Dir(cfg)))
+	m, err := flux.Load(filepath.Join(r.Dir, filepath.Dir(cfg)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,15 +56,15 @@ func (r *reference) model(t testing.TB) *flux.Model {
 func (r *reference) inputs(t testing.TB, prefix string) flux.Inputs {
 	t.Helper()
 	in := flux.Inputs{
-		HiddenStates:        r.tensor(t, prefix+"hidden_states"),
-		EncoderHiddenStates: r.tensor(t, prefix+"encoder_hidden_states"),
-		PooledProjections:   r.tensor(t, prefix+"pooled_projections"),
-		Timestep:            r.values(t, prefix+"timestep"),
-		ImgIDs:              r.tensor(t, prefix+"img_ids"),
-		TxtIDs:              r.tensor(t, prefix+"txt_ids"),
+		HiddenStates:        r.Tensor(t, prefix+"hidden_states"),
+		EncoderHiddenStates: r.Tensor(t, prefix+"encoder_hidden_states"),
+		PooledProjections:   r.Tensor(t, prefix+"pooled_projections"),
+		Timestep:            r.Values(t, prefix+"timestep"),
+		ImgIDs:              r.Tensor(t, prefix+"img_ids"),
+		TxtIDs:              r.Tensor(t, prefix+"txt_ids"),
 	}
-	if r.has(prefix + "guidance") {
-		in.Guidance = r.values(t, prefix+"guidance")
+	if r.Has(prefix + "guidance") {
+		in.Guidance = r.Values(t, prefix+"guidance")
 	}
 	return in
 }
@@ -117,7 +75,7 @@ func (r *reference) inputs(t testing.TB, prefix string) flux.Inputs {
 func (r *reference) calls(t testing.TB) map[string]flux.Inputs {
 	t.Helper()
 	out := map[string]flux.Inputs{}
-	for _, n := range r.f.Names() {
+	for _, n := range r.F.Names() {
 		k, ok := strings.CutPrefix(n, "output")
 		if !ok || k == "" || strings.ContainsAny(k, "._") {
 			continue
@@ -130,12 +88,12 @@ func (r *reference) calls(t testing.TB) map[string]flux.Inputs {
 			{"hidden_states", &in.HiddenStates}, {"encoder_hidden_states", &in.EncoderHiddenStates},
 			{"pooled_projections", &in.PooledProjections}, {"img_ids", &in.ImgIDs}, {"txt_ids", &in.TxtIDs},
 		} {
-			if name := "input" + k + "." + f.key; r.has(name) {
-				*f.dst = r.tensor(t, name)
+			if name := "input" + k + "." + f.key; r.Has(name) {
+				*f.dst = r.Tensor(t, name)
 			}
 		}
-		if name := "input" + k + ".timestep"; r.has(name) {
-			in.Timestep = r.values(t, name)
+		if name := "input" + k + ".timestep"; r.Has(name) {
+			in.Timestep = r.Values(t, name)
 		}
 		out[n] = in
 	}
@@ -156,7 +114,7 @@ type steerCase struct {
 func (r *reference) steerCases(t testing.TB) []steerCase {
 	t.Helper()
 	var tags []string
-	for _, n := range r.f.Names() {
+	for _, n := range r.F.Names() {
 		if tag, ok := strings.CutSuffix(n, ".module_output"); ok {
 			tags = append(tags, tag)
 		}
@@ -213,11 +171,11 @@ func TestConformanceFlux(t *testing.T) {
 	r := openReference(t, fixtureDir(t))
 	m := r.model(t)
 	in := r.inputs(t, "input.")
-	rtol, oatol, batol := r.tol(t, "rtol"), r.tol(t, "output_atol"), r.tol(t, "block_atol")
+	rtol, oatol, batol := r.Tol(t, "rtol"), r.Tol(t, "output_atol"), r.Tol(t, "block_atol")
 
 	t.Run("output and blocks", func(t *testing.T) {
 		var blocks, extras []string
-		for _, n := range r.f.Names() {
+		for _, n := range r.F.Names() {
 			p, extra := strings.CutPrefix(n, "extra.")
 			if _, err := m.Point(p); err != nil {
 				continue
@@ -235,12 +193,12 @@ func TestConformanceFlux(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compare(t, "output", out.Sample, r.tensor(t, "output"), oatol, rtol)
+		compare(t, "output", out.Sample, r.Tensor(t, "output"), oatol, rtol)
 		for _, p := range blocks {
-			compare(t, p, out.Captured[p], r.tensor(t, p), batol, rtol)
+			compare(t, p, out.Captured[p], r.Tensor(t, p), batol, rtol)
 		}
 		for _, p := range extras {
-			compare(t, "extra."+p, out.Captured[p], r.tensor(t, "extra."+p), batol, rtol)
+			compare(t, "extra."+p, out.Captured[p], r.Tensor(t, "extra."+p), batol, rtol)
 		}
 	})
 
@@ -250,18 +208,18 @@ func TestConformanceFlux(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compare(t, name, out.Sample, r.tensor(t, name), oatol, rtol)
+			compare(t, name, out.Sample, r.Tensor(t, name), oatol, rtol)
 		})
 	}
 
 	for _, sc := range r.steerCases(t) {
 		t.Run(sc.tag, func(t *testing.T) {
 			s := &engine.Steering{
-				Maps:     map[string]*transport.Map{sc.Module: {W: r.values(t, sc.tag+".w"), B: r.values(t, sc.tag+".b")}},
+				Maps:     map[string]*transport.Map{sc.Module: {W: r.Values(t, sc.tag+".w"), B: r.Values(t, sc.tag+".b")}},
 				Strength: float32(sc.S),
 			}
-			if r.has(sc.tag + ".s") {
-				if got := r.values(t, sc.tag+".s")[0]; got != float32(sc.S) {
+			if r.Has(sc.tag + ".s") {
+				if got := r.Values(t, sc.tag+".s")[0]; got != float32(sc.S) {
 					t.Fatalf("meta.json s %v, %s.s %v", sc.S, sc.tag, got)
 				}
 			}
@@ -270,11 +228,11 @@ func TestConformanceFlux(t *testing.T) {
 				t.Fatal(err)
 			}
 			matol, satol := batol, oatol
-			if v, ok := r.meta.Tol["steer_atol"].(float64); ok {
+			if v, ok := r.OptTol("steer_atol"); ok {
 				matol, satol = v, v
 			}
-			compare(t, "module_output", out.Captured[sc.Module], r.tensor(t, sc.tag+".module_output"), matol, rtol)
-			compare(t, "output", out.Sample, r.tensor(t, sc.tag+".output"), satol, rtol)
+			compare(t, "module_output", out.Captured[sc.Module], r.Tensor(t, sc.tag+".module_output"), matol, rtol)
+			compare(t, "output", out.Sample, r.Tensor(t, sc.tag+".output"), satol, rtol)
 		})
 	}
 }

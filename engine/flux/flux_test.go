@@ -350,26 +350,26 @@ func TestConveniences(t *testing.T) {
 // every batch item. All exact: they only move values.
 func TestPacking(t *testing.T) {
 	r := openReference(t, fixtureDir(t))
-	lat := r.tensor(t, "input.latents_4d")
+	lat := r.Tensor(t, "input.latents_4d")
 	d := lat.Shape().Dimensions
 	h, w := d[2], d[3]
 	packed, err := flux.Pack(lat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(flat(packed), r.values(t, "input.hidden_states")) {
+	if !slices.Equal(flat(packed), r.Values(t, "input.hidden_states")) {
 		t.Error("Pack differs from _pack_latents")
 	}
 	back, err := flux.Unpack(packed, h, w)
 	if err != nil || !slices.Equal(flat(back), flat(lat)) {
 		t.Errorf("Unpack(Pack(x)) differs from x (%v)", err)
 	}
-	un, err := flux.Unpack(r.tensor(t, "output"), h, w)
-	if err != nil || !slices.Equal(flat(un), r.values(t, "output_unpacked")) {
+	un, err := flux.Unpack(r.Tensor(t, "output"), h, w)
+	if err != nil || !slices.Equal(flat(un), r.Values(t, "output_unpacked")) {
 		t.Errorf("Unpack differs from _unpack_latents (%v)", err)
 	}
 	ids := flat(flux.ImageIDs(h, w))
-	all := r.values(t, "input.img_ids")
+	all := r.Values(t, "input.img_ids")
 	for b := range d[0] {
 		if !slices.Equal(ids, all[b*len(ids):(b+1)*len(ids)]) {
 			t.Errorf("ImageIDs(%d, %d) differs from item %d of the pipeline's", h, w, b)

@@ -3,7 +3,6 @@ package unet_test
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/actsh/actsh/act/transport"
 	"github.com/actsh/actsh/engine"
-	"github.com/actsh/actsh/engine/safetensors"
+	"github.com/actsh/actsh/engine/enginetest"
 	"github.com/actsh/actsh/engine/unet"
 	"github.com/actsh/actsh/internal/fixture"
 )
@@ -28,7 +27,6 @@ type meta struct {
 		Modules []string `json:"modules"`
 	} `json:"captured"`
 	Steering map[string]json.RawMessage `json:"steering"` // tag → {module, s, …}, and notes
-	Tol      map[string]any             `json:"tolerances_float32"`
 }
 
 // steerCase is one steered run of the fixture: the module steered and the
@@ -39,64 +37,24 @@ type steerCase struct {
 	S      float64 `json:"s"`
 }
 
-// reference is an open fixture.
+// reference is an open fixture with its meta.json fields.
 type reference struct {
-	dir  string
+	*enginetest.Fixture
 	meta meta
-	f    *safetensors.File
 }
 
 func openReference(t testing.TB, dir string) *reference {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &reference{dir: dir}
-	if err := json.Unmarshal(b, &r.meta); err != nil {
-		t.Fatalf("%s/meta.json: %v", dir, err)
-	}
-	if r.f, err = safetensors.Open(filepath.Join(dir, "expected.safetensors")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.f.Close() })
+	r := &reference{Fixture: enginetest.OpenFixture(t, dir)}
+	r.Decode(t, &r.meta)
 	return r
-}
-
-func (r *reference) has(name string) bool { _, ok := r.f.Info(name); return ok }
-
-func (r *reference) tensor(t testing.TB, name string) *tensors.Tensor {
-	t.Helper()
-	v, shape, err := r.f.Float32(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensors.FromFlatDataAndDimensions(v, shape...)
-}
-
-func (r *reference) values(t testing.TB, name string) []float32 {
-	t.Helper()
-	v, _, err := r.f.Float32(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func (r *reference) tol(t testing.TB, key string) float64 {
-	t.Helper()
-	v, ok := r.meta.Tol[key].(float64)
-	if !ok {
-		t.Fatalf("%s/meta.json tolerances_float32 has no %s", r.dir, key)
-	}
-	return v
 }
 
 // model loads the checkpoint meta.json names.
 func (r *reference) model(t testing.TB) *unet.Model {
 	t.Helper()
 	cfg, _, _ := strings.Cut(r.meta.Checkpoint, " ")
-	m, err := unet.Load(filepath.Join(r.dir, filepath.Dir(cfg)))
+	m, err := unet.Load(filepath.Join(r.Dir, filepath.Dir(cfg)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,13 +66,13 @@ func (r *reference) model(t testing.TB) *unet.Model {
 func (r *reference) inputs(t testing.TB) unet.Inputs {
 	t.Helper()
 	in := unet.Inputs{
-		Sample:              r.tensor(t, "input.sample"),
-		Timestep:            r.values(t, "input.timestep"),
-		EncoderHiddenStates: r.tensor(t, "input.encoder_hidden_states"),
+		Sample:              r.Tensor(t, "input.sample"),
+		Timestep:            r.Values(t, "input.timestep"),
+		EncoderHiddenStates: r.Tensor(t, "input.encoder_hidden_states"),
 	}
-	if r.has("input.text_embeds") {
-		in.TextEmbeds = r.tensor(t, "input.text_embeds")
-		in.TimeIDs = r.tensor(t, "input.time_ids")
+	if r.Has("input.text_embeds") {
+		in.TextEmbeds = r.Tensor(t, "input.text_embeds")
+		in.TimeIDs = r.Tensor(t, "input.time_ids")
 	}
 	return in
 }
@@ -158,7 +116,7 @@ func TestConformanceUNet(t *testing.T) {
 	r := openReference(t, fixtureDir(t))
 	m := r.model(t)
 	in := r.inputs(t)
-	rtol := r.tol(t, "rtol")
+	rtol := r.Tol(t, "rtol")
 
 	t.Run("output and captures", func(t *testing.T) {
 		mods := r.meta.Captured.Modules
@@ -171,7 +129,7 @@ func TestConformanceUNet(t *testing.T) {
 			points[p.Name] = true
 		}
 		var extras []string
-		for _, n := range r.f.Names() {
+		for _, n := range r.F.Names() {
 			if p, ok := strings.CutPrefix(n, "extra."); ok && points[p] {
 				extras = append(extras, p)
 			}
@@ -180,25 +138,25 @@ func TestConformanceUNet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compare(t, "output", out.Sample, r.tensor(t, "output"), r.tol(t, "output_atol"), rtol)
-		worst, natol := 0.0, r.tol(t, "norm_atol")
+		compare(t, "output", out.Sample, r.Tensor(t, "output"), r.Tol(t, "output_atol"), rtol)
+		worst, natol := 0.0, r.Tol(t, "norm_atol")
 		for _, n := range mods {
-			worst = max(worst, compareQuiet(t, n, out.Captured[n], r.tensor(t, n), natol, rtol))
+			worst = max(worst, compareQuiet(t, n, out.Captured[n], r.Tensor(t, n), natol, rtol))
 		}
 		t.Logf("%d captures: max |Δ| %.3g (atol %.3g, rtol %.3g)", len(mods), worst, natol, rtol)
 		for _, p := range extras {
-			compare(t, "extra."+p, out.Captured[p], r.tensor(t, "extra."+p), natol, rtol)
+			compare(t, "extra."+p, out.Captured[p], r.Tensor(t, "extra."+p), natol, rtol)
 		}
 	})
 
 	for _, sc := range r.steerCases(t) {
 		t.Run(sc.tag, func(t *testing.T) {
 			s := &engine.Steering{
-				Maps:     map[string]*transport.Map{sc.Module: {W: r.values(t, sc.tag+".w"), B: r.values(t, sc.tag+".b")}},
+				Maps:     map[string]*transport.Map{sc.Module: {W: r.Values(t, sc.tag+".w"), B: r.Values(t, sc.tag+".b")}},
 				Strength: float32(sc.S),
 			}
-			if r.has(sc.tag + ".s") {
-				if got := r.values(t, sc.tag+".s")[0]; got != float32(sc.S) {
+			if r.Has(sc.tag + ".s") {
+				if got := r.Values(t, sc.tag+".s")[0]; got != float32(sc.S) {
 					t.Fatalf("meta.json s %v, %s.s %v", sc.S, sc.tag, got)
 				}
 			}
@@ -206,9 +164,9 @@ func TestConformanceUNet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			atol := r.tol(t, "steer_atol")
-			compare(t, "module_output", out.Captured[sc.Module], r.tensor(t, sc.tag+".module_output"), atol, rtol)
-			compare(t, "output", out.Sample, r.tensor(t, sc.tag+".output"), atol, rtol)
+			atol := r.Tol(t, "steer_atol")
+			compare(t, "module_output", out.Captured[sc.Module], r.Tensor(t, sc.tag+".module_output"), atol, rtol)
+			compare(t, "output", out.Sample, r.Tensor(t, sc.tag+".output"), atol, rtol)
 		})
 	}
 }

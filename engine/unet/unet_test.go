@@ -192,7 +192,7 @@ func TestPointsMatchModules(t *testing.T) {
 			Regex string `json:"regex"`
 		} `json:"captured"`
 	}
-	b, err := os.ReadFile(filepath.Join(r.dir, "meta.json"))
+	b, err := os.ReadFile(filepath.Join(r.Dir, "meta.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestPointsMatchModules(t *testing.T) {
 	for _, p := range m.Points() {
 		if rx.MatchString(p.Name) {
 			got = append(got, p.Name)
-			info, ok := r.f.Info(p.Name)
+			info, ok := r.F.Info(p.Name)
 			if !ok {
 				t.Errorf("point %s is not in the fixture", p.Name)
 				continue
