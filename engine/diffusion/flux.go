@@ -183,17 +183,7 @@ func (p *Flux) DefaultSize() int { return p.vae.Config().SampleSize }
 func (p *Flux) scale() int { return 2 * p.vae.Config().Scale() }
 
 func (p *Flux) size(o Options) (w, h int, err error) {
-	w, h = o.Width, o.Height
-	if w == 0 {
-		w = p.DefaultSize()
-	}
-	if h == 0 {
-		h = p.DefaultSize()
-	}
-	if m := p.scale(); w <= 0 || h <= 0 || w%m != 0 || h%m != 0 {
-		return 0, 0, fmt.Errorf("diffusion: image size %d×%d: want positive multiples of %d", w, h, m)
-	}
-	return w, h, nil
+	return imageSize(o, p.DefaultSize(), p.scale())
 }
 
 // split divides a pipeline-level steering or capture among the components.
@@ -227,13 +217,7 @@ func (p *Flux) encode(ctx context.Context, prompts []string, steer [3]*engine.St
 		flat = append(flat, r...)
 	}
 	pooled = tensors.FromFlatDataAndDimensions(flat, B, D)
-	for name, per := range co.Captured {
-		rows := make([][]float32, B)
-		for i, slots := range per {
-			rows[i] = engine.Pool(pool, slots)
-		}
-		captured[TextEncoder+name] = rows
-	}
+	addPooled(captured, TextEncoder, co.Captured, pool)
 	tids := p.t5IDs(prompts)
 	last, tcapt, err := t5States(ctx, p.enc[1], tids, steer[1], capt[1])
 	if err != nil {
@@ -247,13 +231,7 @@ func (p *Flux) encode(ctx context.Context, prompts []string, steer [3]*engine.St
 		}
 	}
 	states = tensors.FromFlatDataAndDimensions(flat, B, T, E)
-	for name, per := range tcapt {
-		rows := make([][]float32, B)
-		for i, slots := range per {
-			rows[i] = engine.Pool(pool, slots)
-		}
-		captured[TextEncoder2+name] = rows
-	}
+	addPooled(captured, TextEncoder2, tcapt, pool)
 	return states, pooled, captured, nil
 }
 
@@ -283,7 +261,7 @@ func (p *Flux) t5IDs(prompts []string) [][]int {
 	return out
 }
 
-// latents returns the packed noise [B, N, 4C], the image ids and the
+// noise returns the seeded noise packed [B, N, 4C] and the
 // latent size for prompts at W×H.
 func (p *Flux) noise(prompts []string, seeds []uint64, W, H int) (packed *tensors.Tensor, h, w int, err error) {
 	C := p.vae.Config().LatentChannels
@@ -404,16 +382,7 @@ func (p *Flux) Responses(ctx context.Context, prompts []string, capture []string
 	if err != nil {
 		return nil, fmt.Errorf("diffusion: %w", err)
 	}
-	B := len(prompts)
-	for local, t := range res.Captured {
-		flat := tensors.MustCopyFlatData[float32](t)
-		U := len(flat) / B
-		rows := make([][]float32, B)
-		for i := range B {
-			rows[i] = append([]float32(nil), flat[i*U:(i+1)*U]...)
-		}
-		out[Transformer+local] = rows
-	}
+	addRows(out, Transformer, res.Captured, len(prompts))
 	return out, nil
 }
 

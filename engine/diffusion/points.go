@@ -151,3 +151,45 @@ func listPoints(encoders []*engine.Model, encPrefixes []string, denoiser []engin
 	}
 	return pts, width
 }
+
+// imageSize resolves an image size (0: def) and checks that both sides are
+// positive multiples of m.
+func imageSize(o Options, def, m int) (w, h int, err error) {
+	w, h = o.Width, o.Height
+	if w == 0 {
+		w = def
+	}
+	if h == 0 {
+		h = def
+	}
+	if w <= 0 || h <= 0 || w%m != 0 || h%m != 0 {
+		return 0, 0, fmt.Errorf("diffusion: image size %d×%d: want positive multiples of %d", w, h, m)
+	}
+	return w, h, nil
+}
+
+// addPooled pools a text encoder's captures ([point][prompt][slot][unit])
+// over every slot and stores them in out under prefix + point.
+func addPooled(out map[string][][]float32, prefix string, captured map[string][][][]float32, pool string) {
+	for name, per := range captured {
+		rows := make([][]float32, len(per))
+		for i, slots := range per {
+			rows[i] = engine.Pool(pool, slots)
+		}
+		out[prefix+name] = rows
+	}
+}
+
+// addRows splits a denoiser's pooled captures ([B, units] tensors) into
+// one row per prompt and stores them in out under prefix + point.
+func addRows(out map[string][][]float32, prefix string, captured map[string]*tensors.Tensor, B int) {
+	for name, t := range captured {
+		flat := tensors.MustCopyFlatData[float32](t)
+		U := len(flat) / B
+		rows := make([][]float32, B)
+		for i := range B {
+			rows[i] = append([]float32(nil), flat[i*U:(i+1)*U]...)
+		}
+		out[prefix+name] = rows
+	}
+}

@@ -161,13 +161,7 @@ func (p *SDXL) encode(ctx context.Context, ids [][]int, steer [3]*engine.Steerin
 			}
 			c.Pooled = tensors.FromFlatDataAndDimensions(flat, B, P)
 		}
-		for name, per := range out.Captured {
-			rows := make([][]float32, B)
-			for i, slots := range per {
-				rows[i] = engine.Pool(pool, slots)
-			}
-			c.Captured[[]string{TextEncoder, TextEncoder2}[k]+name] = rows
-		}
+		addPooled(c.Captured, []string{TextEncoder, TextEncoder2}[k], out.Captured, pool)
 	}
 	T, D1, D2 := len(pen[0][0]), len(pen[0][0][0]), len(pen[1][0][0])
 	if len(pen[1][0]) != T {
@@ -270,18 +264,7 @@ func (p *SDXL) Generate(ctx context.Context, prompts []string, o Options) ([]*im
 
 // size resolves and checks the image size.
 func (p *SDXL) size(o Options) (w, h int, err error) {
-	w, h = o.Width, o.Height
-	if w == 0 {
-		w = p.DefaultSize()
-	}
-	if h == 0 {
-		h = p.DefaultSize()
-	}
-	m := p.vae.Config().Scale() << (len(p.unet.Config().BlockOutChannels) - 1)
-	if w <= 0 || h <= 0 || w%m != 0 || h%m != 0 {
-		return 0, 0, fmt.Errorf("diffusion: image size %d×%d: want positive multiples of %d", w, h, m)
-	}
-	return w, h, nil
+	return imageSize(o, p.DefaultSize(), p.vae.Config().Scale()<<(len(p.unet.Config().BlockOutChannels)-1))
 }
 
 // denoise runs the loop and returns the final latents [B, C, h, w].
@@ -453,14 +436,6 @@ func (p *SDXL) Responses(ctx context.Context, prompts []string, capture []string
 	if err != nil {
 		return nil, fmt.Errorf("diffusion: %w", err)
 	}
-	for local, t := range res.Captured {
-		flat := tensors.MustCopyFlatData[float32](t)
-		U := len(flat) / B
-		rows := make([][]float32, B)
-		for i := range B {
-			rows[i] = append([]float32(nil), flat[i*U:(i+1)*U]...)
-		}
-		out[UNet+local] = rows
-	}
+	addRows(out, UNet, res.Captured, B)
 	return out, nil
 }
