@@ -342,8 +342,18 @@ func ReadImage(path string) *Image {
 	return NewImage(img)
 }
 
-// Go returns the image as a Go image.
+// Go returns the image as a Go image (an *image.NRGBA).
 func (im *Image) Go() image.Image { return im.img }
+
+// ColorModel, Bounds and At make an *Image an image.Image itself, so it
+// goes wherever Go's image packages take one (png.Encode, draw.Draw).
+func (im *Image) ColorModel() color.Model { return im.img.ColorModel() }
+
+// Bounds is the image's rectangle.
+func (im *Image) Bounds() image.Rectangle { return im.img.Bounds() }
+
+// At is the colour of the pixel at (x, y).
+func (im *Image) At(x, y int) color.Color { return im.img.At(x, y) }
 
 // Width and Height are the image's size in pixels.
 func (im *Image) Width() int { return im.img.Bounds().Dx() }

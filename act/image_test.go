@@ -2,6 +2,7 @@ package act
 
 import (
 	"bytes"
+	"image"
 	"image/gif"
 	"image/png"
 	"os"
@@ -72,6 +73,10 @@ func TestImagePipeline(t *testing.T) {
 	if err != nil || len(anim.Image) != 3 || anim.Delay[0] != 50 {
 		t.Fatalf("gif: %v, %d frames", err, len(anim.Image))
 	}
+	var goImage image.Image = base // the scripting contract: Generate's result is an image.Image
+	if goImage.Bounds().Dx() != base.Width() || goImage.At(0, 0) != base.Go().At(0, 0) {
+		t.Error("*Image does not behave as its image.Image")
+	}
 	if r := base.Resize(8, 6); r.Width() != 8 || r.Height() != 6 {
 		t.Fatalf("resize: %s", r)
 	}
@@ -91,6 +96,7 @@ func TestImageErrors(t *testing.T) {
 		f          func()
 	}{
 		{"missing folder", "does not exist", func() { LoadImagePipeline("/no/such/pipeline") }},
+		{"no embedded image model", "no embedded image model", func() { LoadImagePipeline("tiny") }},
 		{"width", "units", func() { p.Generate("a cat", tr, 1) }},
 		{"size", "multiples", func() { p.Generate("a cat", nil, 0, Size(30, 30)) }},
 		{"grid", "positive column", func() { Grid(0) }},

@@ -17,6 +17,7 @@ import (
 	"github.com/actsh/actsh/engine/tokenizer"
 	"github.com/actsh/actsh/engine/unet"
 	"github.com/actsh/actsh/engine/vae"
+	"github.com/actsh/actsh/tiny"
 )
 
 // LoadOptions tune [Load].
@@ -81,6 +82,9 @@ type Pipeline interface {
 // picks the pipeline: StableDiffusionXLPipeline or FluxPipeline
 // (FLUX.1-schnell: [Schnell]).
 func Load(ctx context.Context, name string, o LoadOptions) (Pipeline, error) {
+	if name == tiny.Name {
+		return nil, fmt.Errorf("diffusion: load %s: actsh has no embedded image model yet; load a diffusers pipeline folder or a Hugging Face id (the repository's testdata/sdxl-tiny is a tiny random SDXL pipeline)", name)
+	}
 	if name == Lightning {
 		return LoadSDXL(ctx, name, o)
 	}
