@@ -12,7 +12,10 @@
 //	go run recipes/demo.go                           # or as a Go program
 //
 // Flags (after the file name): -concepts food,family,money  -methods
-// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png.
+// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png. A concept
+// the model has no shipped data for is named by its words,
+// NAME=WORD+WORD+…: -concepts royalty=king+queen+throne,horse=horse+mare
+// draws its data set from the shipped sentence pool (demo.DefineConcept).
 //
 // Two measures of the concept: its presence, measured as the AcT paper
 // does by a judge (ml-act asks Llama-3-8B-Instruct; here the judge is a
@@ -35,7 +38,7 @@ import (
 )
 
 func main() {
-	concepts := flag.String("concepts", "food,family,money", "comma-separated concepts (shipped: "+strings.Join(demo.Concepts(), ", ")+")")
+	concepts := flag.String("concepts", "food,family,money", "comma-separated concepts: shipped ("+strings.Join(demo.Concepts(), ", ")+") or new, NAME=WORD+WORD+…")
 	methods := flag.String("methods", "linear_ot,mean_ot", "comma-separated fitting methods")
 	perPrompt := flag.Int("per-prompt", 4, "sampled continuations per prompt and strength")
 	seed := flag.Uint64("seed", 1, "seed of the batched sampler")
@@ -48,6 +51,11 @@ func main() {
 	prompts := demo.Prompts()
 	fmt.Printf("prompts: %q\n", prompts)
 	for i, c := range strings.Split(*concepts, ",") {
+		if name, words, ok := strings.Cut(c, "="); ok {
+			n := demo.DefineConcept(name, strings.Split(words, "+")...)
+			fmt.Printf("\nnew concept %q: %d pool sentences contain %s\n", name, n, strings.ReplaceAll(words, "+", ", "))
+			c = name
+		}
 		rows := demo.Sweep(m, demo.Options{
 			Concept:   c,
 			Methods:   strings.Split(*methods, ","),

@@ -24,11 +24,18 @@
 // scores how religious a text reads, reporting its accuracy on a held-out
 // fifth (chosen by a hash of the sentence).
 //
+// Sentence pool. A sample of 60,000 training sentences of the running
+// text (Brown, State of the Union, Moby Dick, King James Bible), shipped
+// gzipped, from which tiny/demo.DefineConcept draws the data set of any
+// concept a user names by its words.
+//
 // Everything is deterministic: the corpus comes from pinned tarballs, the
 // samples from fixed seeds, the classifier from L-BFGS started at zero.
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"log"
@@ -70,6 +77,7 @@ const (
 
 func main() {
 	out := flag.String("out", "tiny/data/concepts", "output folder")
+	poolPath := flag.String("pool", "tiny/data/sentences.txt.gz", "output file of the sentence pool (gzip, one sentence a line)")
 	cache := flag.String("cache", "", "npm tarball cache (default $XDG_CACHE_HOME/actsh/npm)")
 	flag.Parse()
 	if *cache == "" {
@@ -251,7 +259,36 @@ func main() {
 		}
 	}
 	fmt.Printf("written to %s: %s, religion_register\n", *out, strings.Join(kept, ", "))
+
+	// 5. The sentence pool new concepts are drawn from (tiny/demo's
+	// DefineConcept): a sample of the training split's running-text
+	// sentences, the King James Bible's included.
+	var all []string
+	for _, s := range concepts.CorpusSentences(recs, []string{"brown", "sotu", "moby_dick", "kjv"}, 6, 40) {
+		if s.Split != "valid" {
+			all = append(all, s.Text)
+		}
+	}
+	pool := concepts.Sample(all, poolSize, seed+7)
+	if err := corpus.WriteFileAtomic(*poolPath, func(w *bufio.Writer) error {
+		// A fixed gzip header (no name, no time) keeps rebuilds byte-identical.
+		zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+		if err != nil {
+			return err
+		}
+		for _, s := range pool {
+			zw.Write([]byte(s))
+			zw.Write([]byte{'\n'})
+		}
+		return zw.Close()
+	}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("sentence pool: %d of %d training sentences written to %s\n", len(pool), len(all), *poolPath)
 }
+
+// poolSize is the number of sentences in the shipped pool.
+const poolSize = 60000
 
 // join3 joins consecutive runs of three texts.
 func join3(texts []string) []string {

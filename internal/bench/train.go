@@ -27,13 +27,15 @@ const ChildEnv = "ACTSH_BENCH_CHILD"
 // graphs).
 const baselineBackend = "go:ops_sequential"
 
-// trainShape is the model and batch of the train workload: the embedded
-// model's configuration (tiny/train's DefaultConfig, batch 8 × 64).
+// trainShape is the model and batch of the train workload: the first
+// embedded model's configuration (2 layers × 128, 4 heads, 64 positions,
+// 4096 tokens; batch 8 × 64), kept fixed so that the README's Speed rows
+// stay comparable across releases of the embedded model.
 func trainShape(quick bool) (cfg train.Config, batch, steps int) {
 	if quick {
 		return train.Config{Vocab: 256, Positions: 16, Embd: 32, Layers: 1, Heads: 2, EOS: 255}, 2, 2
 	}
-	return train.DefaultConfig(), 8, 5
+	return train.Config{Vocab: 4096, Positions: 64, Embd: 128, Layers: 2, Heads: 4, EOS: 4095}, 8, 5
 }
 
 // trainTolerance bounds the difference of the losses after the timed

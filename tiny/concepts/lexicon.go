@@ -2,6 +2,7 @@ package concepts
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,6 +130,26 @@ func parseSense(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("sense %q: want lemma.n.NN", s)
 	}
 	return strings.ReplaceAll(s[:i], "_", " "), n, nil
+}
+
+// NewLexicon returns the lexicon of a concept named by words: each is
+// lower-cased and its whitespace collapsed (a phrase is words separated by
+// one space); plurals match as for a WordNet-built lexicon. Empty words
+// are dropped; with none left it fails.
+func NewLexicon(name string, words ...string) (*Lexicon, error) {
+	l := &Lexicon{Name: name}
+	for _, w := range words {
+		if w = strings.Join(Words(w), " "); w != "" {
+			l.Words = append(l.Words, w)
+		}
+	}
+	slices.Sort(l.Words)
+	l.Words = compact(l.Words)
+	if len(l.Words) == 0 {
+		return nil, fmt.Errorf("concepts: lexicon %q: no words", name)
+	}
+	l.index()
+	return l, nil
 }
 
 func (l *Lexicon) index() {

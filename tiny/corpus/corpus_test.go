@@ -196,6 +196,62 @@ func TestStdlibParsers(t *testing.T) {
 	}
 }
 
+// TestParseKJV rebuilds paragraphs from the "#" marks and book changes,
+// drops the marks and brackets, and keeps the file's verse order (which a
+// map would lose).
+func TestParseKJV(t *testing.T) {
+	files := map[string][]byte{"json/verses-1769.json": []byte(`{
+"Genesis 1:1":"# In the beginning God created the heaven and the earth.",
+"Genesis 1:2":"And the earth was without form; and darkness [was] upon the deep.",
+"Genesis 1:3":"# And God said, Let there be light.",
+"Exodus 1:1":"Now these [are] the names.",
+"1 Kings 2:3":"And keep the charge."}`)}
+	recs, err := ParseKJV(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, r := range recs {
+		texts = append(texts, r.Text)
+		if r.Source != "kjv" || r.Genre != "scripture" {
+			t.Errorf("labels %q %q", r.Source, r.Genre)
+		}
+	}
+	want := []string{
+		"In the beginning God created the heaven and the earth. And the earth was without form; and darkness was upon the deep.",
+		"And God said, Let there be light.",
+		"Now these are the names.",
+		"And keep the charge.",
+	}
+	if !reflect.DeepEqual(texts, want) {
+		t.Errorf("ParseKJV texts = %q, want %q", texts, want)
+	}
+	for _, bad := range []map[string][]byte{{"README.md": nil}, {"json/verses-1769.json": []byte(`[1]`)}, {"json/verses-1769.json": []byte(`{}`)}} {
+		if _, err := ParseKJV(bad); err == nil {
+			t.Errorf("no error for %q", bad)
+		}
+	}
+}
+
+// TestVocabulary counts words across records of one split, keeping inner
+// apostrophes and hyphens and folding case.
+func TestVocabulary(t *testing.T) {
+	if got, want := VocabWords("Don't stop—the well-known Ship’s bell, 3 times!"), []string{"don't", "stop", "the", "well-known", "ship's", "bell", "times"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("VocabWords = %q, want %q", got, want)
+	}
+	recs := []Record{
+		{Text: "The ship sailed. The SHIP", Split: "train"},
+		{Text: "a ship and the sea", Split: "train"},
+		{Text: "the the the", Split: "valid"},
+	}
+	if got, want := Vocabulary(recs, "train", 2), []string{"ship", "the"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Vocabulary(train, 2) = %q, want %q", got, want)
+	}
+	if got := Vocabulary(recs, "", 4); !reflect.DeepEqual(got, []string{"the"}) {
+		t.Errorf("Vocabulary(all, 4) = %q", got)
+	}
+}
+
 func TestChunk(t *testing.T) {
 	p := strings.Repeat("word word word end. ", 60) // 240 words
 	for _, c := range chunk(p, 40) {
@@ -308,6 +364,7 @@ func FuzzFiles(f *testing.F) {
 		ParseBrown(files)
 		ParseSOTU(files)
 		ParseMobyDick(files)
+		ParseKJV(files)
 		ParseWordNet(files)
 	})
 }

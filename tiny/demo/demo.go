@@ -14,6 +14,7 @@ import (
 	"github.com/actsh/actsh/engine"
 	"github.com/actsh/actsh/tiny"
 	"github.com/actsh/actsh/tiny/concepts"
+	"github.com/actsh/actsh/tiny/corpus"
 )
 
 // fail panics with an act error, as the functions of package act do.
@@ -21,7 +22,8 @@ func fail(format string, args ...any) {
 	panic(&act.Error{Msg: "act: demo: " + fmt.Sprintf(format, args...)})
 }
 
-// Concepts returns the names of the shipped concepts, sorted.
+// Concepts returns the names of the shipped concepts and of those made
+// with [DefineConcept], sorted.
 func Concepts() []string {
 	names, err := fs.Glob(tiny.ConceptFiles(), "*.lexicon.json")
 	if err != nil {
@@ -31,6 +33,12 @@ func Concepts() []string {
 	for i, n := range names {
 		out[i] = strings.TrimSuffix(n, ".lexicon.json")
 	}
+	defined.Range(func(k, _ any) bool {
+		if !slices.Contains(out, k.(string)) {
+			out = append(out, k.(string))
+		}
+		return true
+	})
 	sort.Strings(out)
 	return out
 }
@@ -38,10 +46,60 @@ func Concepts() []string {
 func read(concept, suffix string) []byte {
 	b, err := fs.ReadFile(tiny.ConceptFiles(), concept+suffix)
 	if err != nil {
-		fail("unknown concept %q (shipped: %s)", concept, strings.Join(Concepts(), ", "))
+		fail("unknown concept %q (known: %s; DefineConcept makes a new one from its words)", concept, strings.Join(Concepts(), ", "))
 	}
 	return b
 }
+
+// MinSentences is the fewest pool sentences that must name a concept for
+// [DefineConcept] to accept it.
+const MinSentences = 100
+
+// DefineConcept makes a new concept, or redefines one, from the words that
+// name it (nouns, their plurals match too; phrases are words separated by
+// spaces): its lexicon is the words, and its data set is drawn from the
+// shipped sentence pool (tiny.Sentences, 60,000 corpus sentences) like a
+// shipped concept's, up to 500 pool sentences that name it against 500
+// that do not, sampled with seed 1. It returns the number of pool
+// sentences that name it and fails when fewer than [MinSentences] do.
+// [Dataset], [Lexicon], [Rate], [Classifier], [Score] and [Sweep] then
+// take the name. The pool's sentences are drawn from the model's training
+// text, so the model has seen them: a concept the model knows words for.
+//
+//	demo.DefineConcept("horse", "horse", "mare", "stallion", "pony", "colt")
+func DefineConcept(name string, words ...string) int {
+	if strings.TrimSpace(name) == "" || name == "none" {
+		fail("DefineConcept: the concept's name is %q; give it a name other than \"none\" (the other subset)", name)
+	}
+	l, err := concepts.NewLexicon(name, words...)
+	if err != nil {
+		fail("DefineConcept %q: no words name it: give the words a text must contain, e.g. DefineConcept(%q, %q)", name, name, name)
+	}
+	pool := tiny.Sentences()
+	n := 0
+	for _, s := range pool {
+		if l.Present(s) {
+			n++
+		}
+	}
+	if n < MinSentences {
+		fail("DefineConcept %q: only %d of the %d pool sentences contain %s; at least %d are needed to fit and judge it: add words (plurals match already)",
+			name, n, len(pool), strings.Join(l.Words, ", "), MinSentences)
+	}
+	subsets := concepts.ConceptSubsets(l, pool, 500, 1)
+	definedMu.Lock()
+	defer definedMu.Unlock()
+	defined.Store(name, true)
+	lexicons.Store(name, l)
+	datasets.Store(name, subsets)
+	classifiers.Delete(name)
+	return n
+}
+
+var (
+	defined   sync.Map // names made by DefineConcept
+	definedMu sync.Mutex
+)
 
 // Dataset returns the concept's data set: subset "<concept>" holds 500
 // corpus sentences that mention the concept and subset "none" 500 that do
@@ -92,6 +150,38 @@ func Lexicon(concept string) *concepts.Lexicon {
 func Rate(concept string, texts []string) float64 {
 	return concepts.Rate(Lexicon(concept), texts)
 }
+
+// WordShare is the share of the words of texts (corpus.VocabWords) that
+// are words of the corpus (tiny.Vocabulary: seen at least 3 times in the
+// training split): a fluency measure that needs no model. The corpus's own
+// validation text scores about 0.99; invented words lower it. With no
+// words at all it is NaN.
+func WordShare(texts []string) float64 {
+	vocabOnce.Do(func() {
+		vocab = map[string]bool{}
+		for _, w := range tiny.Vocabulary() {
+			vocab[w] = true
+		}
+	})
+	var n, in int
+	for _, t := range texts {
+		for _, w := range corpus.VocabWords(t) {
+			n++
+			if vocab[w] {
+				in++
+			}
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(in) / float64(n)
+}
+
+var (
+	vocabOnce sync.Once
+	vocab     map[string]bool
+)
 
 // Classifier returns the concept's classifier: an L2-regularized logistic
 // regression on unigram and bigram presence features

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestShipped(t *testing.T) {
 			t.Errorf("%s: mention rate of the other sentences %.3f, want 0", c, r)
 		}
 	}
-	if msg := panics(func() { demo.Dataset("unicorn") }); !strings.Contains(msg, `unknown concept "unicorn" (shipped: `) {
+	if msg := panics(func() { demo.Dataset("unicorn") }); !strings.Contains(msg, `unknown concept "unicorn" (known: `) {
 		t.Errorf("unknown concept: %q", msg)
 	}
 	if msg := panics(func() { demo.Sweep(nil, demo.Options{}) }); !strings.Contains(msg, "Concept is empty") {
@@ -140,5 +141,50 @@ func TestDirection(t *testing.T) {
 		if tab := demo.Table(rows); strings.Count(tab, "<tr>") != 5 {
 			t.Errorf("Table has %d rows, want 5 (header + 4):\n%s", strings.Count(tab, "<tr>"), tab)
 		}
+	}
+}
+
+// TestDefineConcept makes a concept from its words: its data set comes from
+// the sentence pool, every concept sentence names it and no other does,
+// and the usual functions take its name; too rare or wordless concepts
+// fail with a message that says what to do.
+func TestDefineConcept(t *testing.T) {
+	n := demo.DefineConcept("royalty", "king", "queen", "prince", "princess", "throne", "crown")
+	if n < 500 {
+		t.Fatalf("royalty: %d pool sentences, want at least 500 (measured 1,074)", n)
+	}
+	ds := demo.Dataset("royalty")
+	yes, no := ds.Subset("royalty"), ds.Subset("none")
+	if len(yes) != 500 || len(no) != 500 {
+		t.Fatalf("royalty: %d and %d sentences, want 500 and 500", len(yes), len(no))
+	}
+	if r := demo.Rate("royalty", yes); r != 1 {
+		t.Errorf("mention rate of the concept's sentences %.3f, want 1", r)
+	}
+	if r := demo.Rate("royalty", no); r != 0 {
+		t.Errorf("mention rate of the other sentences %.3f, want 0", r)
+	}
+	if r := demo.Rate("royalty", []string{"The kings rode out.", "A crown of gold."}); r != 1 {
+		t.Errorf("plurals and phrases: rate %.3f, want 1", r)
+	}
+	if s, o := demo.Score("royalty", yes[:50]), demo.Score("royalty", no[:50]); s <= o {
+		t.Errorf("judge: concept sentences %.3f, not above the others' %.3f", s, o)
+	}
+	if cs := demo.Concepts(); !slices.Contains(cs, "royalty") || !slices.Contains(cs, "food") {
+		t.Errorf("Concepts() = %v, want the shipped ones and royalty", cs)
+	}
+	for _, c := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"zygote"}, "only 0 of the 60000 pool sentences contain zygote; at least 100"},
+		{[]string{" ", ""}, "no words name it"},
+	} {
+		if msg := panics(func() { demo.DefineConcept("x", c.words...) }); !strings.Contains(msg, c.want) {
+			t.Errorf("DefineConcept(%q): %q, want it to contain %q", c.words, msg, c.want)
+		}
+	}
+	if msg := panics(func() { demo.DefineConcept("none", "king") }); !strings.Contains(msg, `other than "none"`) {
+		t.Errorf("DefineConcept(none): %q", msg)
 	}
 }

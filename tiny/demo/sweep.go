@@ -80,8 +80,9 @@ func (o *Options) defaults() {
 type Row struct {
 	Method string
 	Lambda float64
-	Rate   float64  // share of continuations naming the concept ([Rate])
-	Score  float64  // concept presence: mean probability by the judge classifier ([Score])
+	Rate   float64  // share of continuations naming the concept ([Rate]); in [Mitigate], the share judged religious
+	Score  float64  // concept presence: mean probability by the judge classifier ([Score]); in [Mitigate], mean P(religion)
+	Words  float64  // share of the continuations' words that are corpus words ([WordShare])
 	PPL    float64  // their perplexity under the unsteered model ([Perplexity])
 	Texts  []string // the continuations, prompt by prompt
 }
@@ -130,10 +131,19 @@ func Sweep(m *act.Model, o Options) []Row {
 	o.defaults()
 	Lexicon(o.Concept) // fail early on an unknown concept
 	r := Responses(m, o.Concept, o.Points, o.Fit)
+	return sweep(m, o, func(method string) *act.Transport { return Fit(m, o.Concept, method, r) },
+		func(texts []string) (float64, float64) { return Rate(o.Concept, texts), Score(o.Concept, texts) })
+}
+
+// sweep fits each method with fit and generates the continuations of
+// every strength, measuring them with measure (rate, score) and the
+// fluency measures. λ = 0 (the unsteered model) is generated once and
+// shared.
+func sweep(m *act.Model, o Options, fit func(method string) *act.Transport, measure func(texts []string) (rate, score float64)) []Row {
 	var zero *Row
 	var rows []Row
 	for _, method := range o.Methods {
-		t := Fit(m, o.Concept, method, r)
+		t := fit(method)
 		for _, lambda := range o.Lambdas {
 			if lambda == 0 && zero != nil {
 				r := *zero
@@ -141,7 +151,7 @@ func Sweep(m *act.Model, o Options) []Row {
 				rows = append(rows, r)
 				continue
 			}
-			r := generate(m, o, t, lambda)
+			r := generate(m, o, t, lambda, measure)
 			r.Method = method
 			if lambda == 0 {
 				zero = &r
@@ -153,7 +163,7 @@ func Sweep(m *act.Model, o Options) []Row {
 }
 
 // generate samples PerPrompt continuations of every prompt in one batch.
-func generate(m *act.Model, o Options, t *act.Transport, lambda float64) Row {
+func generate(m *act.Model, o Options, t *act.Transport, lambda float64, measure func([]string) (float64, float64)) Row {
 	var prompts []string
 	var batch [][]int
 	for _, p := range o.Prompts {
@@ -169,7 +179,8 @@ func generate(m *act.Model, o Options, t *act.Transport, lambda float64) Row {
 	for i, c := range conts {
 		texts[i] = m.Decode(c)
 	}
-	return Row{Lambda: lambda, Rate: Rate(o.Concept, texts), Score: Score(o.Concept, texts),
+	rate, score := measure(texts)
+	return Row{Lambda: lambda, Rate: rate, Score: score, Words: WordShare(texts),
 		PPL: Perplexity(m, prompts, conts), Texts: texts}
 }
 
@@ -177,9 +188,9 @@ func generate(m *act.Model, o Options, t *act.Transport, lambda float64) Row {
 // first continuation (prompt included) when withSample is set.
 func Report(rows []Row, prompt string, withSample bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %5s %8s %8s %7s\n", "method", "λ", "presence", "mentions", "ppl")
+	fmt.Fprintf(&b, "%-10s %5s %8s %8s %6s %7s\n", "method", "λ", "presence", "mentions", "words", "ppl")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-10s %5.2f %8.3f %7.1f%% %7.1f", r.Method, r.Lambda, r.Score, 100*r.Rate, r.PPL)
+		fmt.Fprintf(&b, "%-10s %5.2f %8.3f %7.1f%% %5.1f%% %7.1f", r.Method, r.Lambda, r.Score, 100*r.Rate, 100*r.Words, r.PPL)
 		if withSample && len(r.Texts) > 0 {
 			fmt.Fprintf(&b, "  %s", oneLine(prompt+r.Texts[0]))
 		}
@@ -191,17 +202,17 @@ func Report(rows []Row, prompt string, withSample bool) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Table formats rows as an HTML table (method, λ, concept presence,
-// mentions, perplexity, first continuation), for notebooks.
+// mentions, corpus words, perplexity, first continuation), for notebooks.
 func Table(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("<table><tr><th>method</th><th>λ</th><th>concept presence</th><th>mentions</th><th>perplexity</th><th>first continuation</th></tr>\n")
+	b.WriteString("<table><tr><th>method</th><th>λ</th><th>concept presence</th><th>mentions</th><th>corpus words</th><th>perplexity</th><th>first continuation</th></tr>\n")
 	for _, r := range rows {
 		first := ""
 		if len(r.Texts) > 0 {
 			first = oneLine(r.Texts[0])
 		}
-		fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%.3f</td><td>%.1f%%</td><td>%.1f</td><td>%s</td></tr>\n",
-			html.EscapeString(r.Method), r.Lambda, r.Score, 100*r.Rate, r.PPL, html.EscapeString(first))
+		fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%.3f</td><td>%.1f%%</td><td>%.1f%%</td><td>%.1f</td><td>%s</td></tr>\n",
+			html.EscapeString(r.Method), r.Lambda, r.Score, 100*r.Rate, 100*r.Words, r.PPL, html.EscapeString(first))
 	}
 	b.WriteString("</table>")
 	return b.String()
