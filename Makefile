@@ -8,8 +8,11 @@ GO ?= go
 setup:
 	@./scripts/setup
 
+# The shell's and the notebooks' packages run every recipe and notebook end
+# to end on the embedded models: over go test's default 10-minute limit per
+# package on a busy 2-core machine, hence the longer one.
 test: setup check
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
 
 # Jupyter (Debian packages; as root), GoNB, gopls and goimports, and the
 # "gonb" kernel: what opening and testing the notebooks needs.

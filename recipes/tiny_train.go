@@ -8,14 +8,13 @@
 //	go run recipes/tiny_corpus.go -out tiny_corpus
 //	go run recipes/tiny_train.go -corpus tiny_corpus -out tiny_model
 //
-// The defaults are the shipped model's run: 2 layers, 128 wide, 4 heads,
-// 64 positions, 1800 steps of 8 windows (0.92M tokens), peak learning rate
-// 3e-3, seed 1. It trains on the engine's backend: without a GPU plugin,
-// actsh's CPU backend (engine/cpu), deterministic for a given build; set
-// GOMLX_BACKEND=xla:cuda to train on a GPU. The shipped weights were made
-// on GoMLX's pure-Go backend with its ops run one after another, which
-// rounds differently: GOMLX_BACKEND=go:ops_sequential rebuilds them bit
-// for bit (about 50 minutes instead of a few).
+// The defaults are the shipped model's run: 4 layers, 256 wide, 8 heads,
+// 128 positions, 3000 steps of 16 windows (6.1M tokens), peak learning
+// rate 2e-3, seed 1. It trains on the engine's backend: without a GPU
+// plugin, actsh's CPU backend (engine/cpu), deterministic for a given
+// build, which made the shipped weights; set GOMLX_BACKEND=xla:cuda to
+// train on a GPU (rounding differently: a model of the same quality, not
+// the same bits).
 //
 // It prints the training loss every -log-every steps and the validation
 // perplexity every -eval-every steps and at the end, then writes a Hugging
@@ -65,15 +64,15 @@ func main() {
 	corpusDir := flag.String("corpus", "tiny_corpus", "folder with train.txt and valid.txt (recipes/tiny_corpus.go)")
 	tokDir := flag.String("tokenizer", "tiny/data/tokenizer", "folder with tokenizer.json and tokenizer_config.json")
 	out := flag.String("out", "tiny_model", "output folder (replaced atomically)")
-	steps := flag.Int("steps", 1800, "optimizer steps (about 1.7 s each at batch 8 on 2 cores: 1800 ≈ 50 minutes)")
-	batch := flag.Int("batch", 8, "sequences per step")
+	steps := flag.Int("steps", 3000, "optimizer steps (about 1 s each at batch 16 on 2 cores: 3000 ≈ 50-60 minutes)")
+	batch := flag.Int("batch", 16, "sequences per step")
 	positions := flag.Int("positions", def.Positions, "n_positions: tokens per training sequence")
 	embd := flag.Int("embd", def.Embd, "n_embd")
 	layers := flag.Int("layers", def.Layers, "n_layer")
 	heads := flag.Int("heads", def.Heads, "n_head")
-	lr := flag.Float64("lr", 3e-3, "peak AdamW learning rate")
+	lr := flag.Float64("lr", 2e-3, "peak AdamW learning rate")
 	seed := flag.Uint64("seed", 1, "seed of the initialisation and the batches")
-	evalEvery := flag.Int("eval-every", 300, "validation perplexity every so many steps (and at the end)")
+	evalEvery := flag.Int("eval-every", 250, "validation perplexity every so many steps (and at the end)")
 	evalBatches := flag.Int("eval-batches", 8, "validation batches per evaluation")
 	logEvery := flag.Int("log-every", 50, "print the training loss every so many steps")
 	compare := flag.String("compare", "", "after training, compare the weights with this model folder (e.g. tiny/data/model for a rebuild)")

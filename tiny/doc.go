@@ -24,13 +24,14 @@
 //     under tiny/data.
 //
 //   - tiny/train trains the model itself: a GPT-2 (GPT2LMHeadModel layout,
-//     2 layers, 128 wide, 4 heads, 64 positions, 0.93M parameters) from
+//     4 layers, 256 wide, 8 heads, 128 positions, 4.24M parameters) from
 //     scratch on GoMLX with a fixed seed, saved as a Hugging Face folder
 //     that engine.Load reads back with the same logits
 //     (recipes/tiny_train.go).
 //
-//   - tiny/demo runs the concept-induction demos on it (the README's main
-//     job, recipes/demo.go, and the notebooks).
+//   - tiny/demo runs the concept-induction and mitigation demos on it (the
+//     README's main job, recipes/demo.go, and the notebooks), for the
+//     shipped concepts or any concept named by its words.
 //
 // # The embedded model
 //
@@ -38,5 +39,6 @@
 // engine.Load and act.Load resolve the name [Name] ("tiny") to [Files],
 // parsed from memory, so a binary needs no files beside it. [Export]
 // writes the folder out for other tools; [ConceptFiles] holds the demo
-// data sets and lexicons.
+// data sets and lexicons, [Sentences] a pool of 60,000 corpus sentences
+// new concepts are drawn from, and [Vocabulary] the corpus's words.
 package tiny

@@ -188,3 +188,69 @@ func TestDefineConcept(t *testing.T) {
 		t.Errorf("DefineConcept(none): %q", msg)
 	}
 }
+
+// TestMitigation is the mitigation demo's claim: steering from the
+// religious register to the other genres with Linear-AcT and Mean-AcT at
+// λ = 1 lowers the judge's mean P(religion) of continuations of the
+// religious prompts below the unsteered model's, with the perplexity
+// under the README's bound.
+func TestMitigation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates ~100 continuations")
+	}
+	m := act.Load("tiny")
+	rows := demo.Mitigate(m, demo.Options{Lambdas: []float64{0, 1}})
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 4", len(rows))
+	}
+	t.Logf("\n%s", demo.MitigationReport(rows, "", false))
+	for _, k := range []int{1, 3} {
+		if rows[k].Score >= rows[k-1].Score {
+			t.Errorf("%s: P(religion) %.3f at λ=1, not below %.3f at λ=0", rows[k].Method, rows[k].Score, rows[k-1].Score)
+		}
+		if rows[k].PPL >= 2*rows[k-1].PPL {
+			t.Errorf("%s: perplexity %.1f at λ=1, not under 2 × %.1f at λ=0", rows[k].Method, rows[k].PPL, rows[k-1].PPL)
+		}
+	}
+	if msg := panics(func() { demo.Mitigate(m, demo.Options{Concept: "food"}) }); !strings.Contains(msg, "register is fixed") {
+		t.Errorf("Mitigate with a concept: %q", msg)
+	}
+}
+
+// newConcepts are concepts no demo code or shipped data names, made from
+// their words alone as a new user would, and a shipped one the demos do not
+// use.
+var newConcepts = []struct {
+	name  string
+	words []string
+}{
+	{"royalty", []string{"king", "queen", "prince", "princess", "throne", "crown"}},
+	{"gold", []string{"gold", "silver", "golden", "jewel"}},
+	{"religion", nil},
+}
+
+// TestMentions is issue 18's claim about what the model talks about: for
+// three concepts the demos never name, Linear-AcT at λ = 1 raises the
+// share of continuations that name the concept by at least 0.2 over the
+// unsteered model (measured: +0.84, +0.44, +0.38 at the defaults), while
+// the unsteered model's perplexity on the steered continuations stays
+// under twice its perplexity on its own (measured: 0.8-0.9×).
+func TestMentions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates ~200 continuations")
+	}
+	m := act.Load("tiny")
+	for _, c := range newConcepts {
+		if c.words != nil {
+			demo.DefineConcept(c.name, c.words...)
+		}
+		rows := demo.Sweep(m, demo.Options{Concept: c.name, Methods: []string{"linear_ot"}, Lambdas: []float64{0, 1}})
+		t.Logf("%s:\n%s", c.name, demo.Report(rows, "", false))
+		if rise := rows[1].Rate - rows[0].Rate; rise < 0.2 {
+			t.Errorf("%s: mentions %.3f at λ=1, %.3f at λ=0: a rise of %.3f, want at least 0.2", c.name, rows[1].Rate, rows[0].Rate, rise)
+		}
+		if rows[1].PPL >= 2*rows[0].PPL {
+			t.Errorf("%s: perplexity %.1f at λ=1, not under 2 × %.1f at λ=0", c.name, rows[1].PPL, rows[0].PPL)
+		}
+	}
+}

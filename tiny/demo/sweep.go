@@ -30,7 +30,7 @@ type Options struct {
 	Points    string    // intervention points, a full-match pattern [DefaultPoints]
 	Prompts   []string  // prompts to continue [Prompts()]
 	PerPrompt int       // sampled continuations per prompt and strength [4]
-	MaxTokens int       // new tokens per continuation [24]
+	MaxTokens int       // new tokens per continuation [40]
 	Temp      float64   // sampling temperature [0.9]
 	TopP      float64   // nucleus sampling [0.95]
 	Seed      uint64    // seed of the batched sampler [1]
@@ -57,7 +57,7 @@ func (o *Options) defaults() {
 		o.PerPrompt = 4
 	}
 	if o.MaxTokens == 0 {
-		o.MaxTokens = 24
+		o.MaxTokens = 40
 	}
 	if o.Temp == 0 {
 		o.Temp = 0.9
