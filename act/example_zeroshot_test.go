@@ -18,6 +18,6 @@ func ExampleModel_ZeroShot() {
 		fmt.Printf("%s: reply %q, counted as %d; P(Yes) > P(No): %v\n", texts[i], s.Answer, s.Choice, s.Softmax[0] > s.Softmax[1])
 	}
 	// Output:
-	// The bank paid the money.: reply " of", counted as 1; P(Yes) > P(No): false
-	// The ship sailed at dawn.: reply " of", counted as 1; P(Yes) > P(No): false
+	// The bank paid the money.: reply ",", counted as 1; P(Yes) > P(No): false
+	// The ship sailed at dawn.: reply ",", counted as 1; P(Yes) > P(No): false
 }

@@ -3,6 +3,7 @@ package act_test
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,7 +45,7 @@ func fitOnTiny(t *testing.T, m *Model) *Transport {
 }
 
 // TestTransportModelMismatch fits a transport on the embedded tiny GPT-2
-// (128 units per point) and steers other models with it: the reference
+// (256 units per point) and steers other models with it: the reference
 // GPT-2 (same point names, 64 units), the reference Llama (other points),
 // and a copy of tiny in a folder (same points and widths, another model).
 func TestTransportModelMismatch(t *testing.T) {
@@ -84,7 +85,8 @@ func TestTransportModelMismatch(t *testing.T) {
 		t.Error("AllowAnyModel() logits on the copy differ from the original model's")
 	}
 
-	widthMsg := `act: transport fitted on "tiny" (gpt2, transformer.h.0.ln_2: 128 units) does not match model "` + refDir + `" (gpt2, transformer.h.0.ln_2: 64 units)`
+	tw := tm.Engine().Info().HiddenSize
+	widthMsg := fmt.Sprintf(`act: transport fitted on "tiny" (gpt2, transformer.h.0.ln_2: %d units) does not match model "%s" (gpt2, transformer.h.0.ln_2: 64 units)`, tw, refDir)
 	refIDs := []int{1, 2, 3}
 	for _, tc := range []struct {
 		name string
@@ -98,7 +100,7 @@ func TestTransportModelMismatch(t *testing.T) {
 		{"width ForModel", func() { tr.ForModel(ref) }, widthMsg},
 		{"width AllowAnyModel", func() { ref.LogitsWith(refIDs, tr.AllowAnyModel(), 1) }, widthMsg},
 		{"missing point", func() { llama.LogitsWith(refIDs, back, 1) },
-			`act: transport fitted on "tiny" (gpt2, transformer.h.0.ln_2: 128 units) does not match model "` + llamaDir + `" (llama, no point transformer.h.0.ln_2)`},
+			fmt.Sprintf(`act: transport fitted on "tiny" (gpt2, transformer.h.0.ln_2: %d units) does not match model "%s" (llama, no point transformer.h.0.ln_2)`, tw, llamaDir)},
 		{"another model", func() { cp.LogitsWith(ids, back, 1) },
 			`act: transport fitted on "tiny" (gpt2) does not match model "` + copyDir + `" (gpt2): points and widths agree, but the maps were fitted on another model; use the transport's ForModel(model) or AllowAnyModel() to apply it anyway`},
 		{"another model Generate", func() { cp.Generate("Once", tr, 1, MaxTokens(2)) }, "…" + `does not match model "` + copyDir + `" (gpt2): points and widths agree`},
@@ -139,7 +141,7 @@ func TestFitIncrementalRecordsModel(t *testing.T) {
 		t.Errorf("FitIncremental records model %q: %s", tr.Model(), tr)
 	}
 	msg := catch(func() { Load(refGPT2).LogitsWith([]int{1, 2}, tr, 1) })
-	if !strings.Contains(msg, `transport fitted on "tiny" (gpt2, transformer.h.0.ln_2: 128 units)`) {
+	if want := fmt.Sprintf(`transport fitted on "tiny" (gpt2, transformer.h.0.ln_2: %d units)`, tm.Engine().Info().HiddenSize); !strings.Contains(msg, want) {
 		t.Errorf("panic %q", msg)
 	}
 }

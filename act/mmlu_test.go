@@ -224,8 +224,8 @@ func TestMMLUKnownAnswers(t *testing.T) {
 	d := LoadMMLU(filepath.Join("testdata", "mmlu"), "miscellaneous")
 	tr := NewTransport()
 	for _, p := range m.Points(".*ln_2") {
-		w := make([]float32, 128)
-		b := make([]float32, 128)
+		w := make([]float32, m.Engine().Info().HiddenSize)
+		b := make([]float32, m.Engine().Info().HiddenSize)
 		for i := range b {
 			b[i] = float32(i%7) - 3
 		}

@@ -173,7 +173,7 @@ func TestGenerateBatch(t *testing.T) {
 	prompts := []string{"It was", "The man said that the", "In the morning"}
 	tr := NewTransport()
 	for _, p := range m.Points(".*ln_2") {
-		w, b := make([]float32, 128), make([]float32, 128)
+		w, b := make([]float32, m.Engine().Info().HiddenSize), make([]float32, m.Engine().Info().HiddenSize)
 		for j := range w {
 			w[j], b[j] = 0.5, float32(j%7)*0.1
 		}

@@ -117,7 +117,9 @@ func TestPipelineReadmeExample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tr.Meta.Method != "linear_ot" || tr.Meta.Support != "q_0_100" || tr.Meta.Source != "none" || tr.Meta.Target != "giraffe" || len(tr.Points) != 5 {
+			// Every layer norm: ln_1 and ln_2 of each layer, and ln_f.
+			lns := 2*Load("tiny").Engine().Info().NumLayers + 1
+			if tr.Meta.Method != "linear_ot" || tr.Meta.Support != "q_0_100" || tr.Meta.Source != "none" || tr.Meta.Target != "giraffe" || len(tr.Points) != lns {
 				t.Errorf("transport meta %+v, %d points", tr.Meta, len(tr.Points))
 			}
 			if res.Transport == nil || strings.Join(res.Transport.Points(), " ") != strings.Join(tr.Points, " ") {

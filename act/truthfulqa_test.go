@@ -179,8 +179,8 @@ func TestTruthfulQAMatchesLogLikelihood(t *testing.T) {
 	d := LoadTruthfulQA(tqaDir)
 	tr := NewTransport()
 	for _, p := range m.Points(".*ln_2") {
-		w := make([]float32, 128)
-		b := make([]float32, 128)
+		w := make([]float32, m.Engine().Info().HiddenSize)
+		b := make([]float32, m.Engine().Info().HiddenSize)
 		for i := range w {
 			w[i] = 0.5
 			b[i] = float32(i%5) - 2

@@ -11,8 +11,13 @@
 //	go run ./cmd/actsh run recipes/demo.go           # in the actsh interpreter
 //	go run recipes/demo.go                           # or as a Go program
 //
+// Then, unless -mitigate=false, the mitigation demo in the spirit of the
+// paper's Table 2: a transport from religious prose (Brown's religion
+// genre) to the other genres, applied to continuations of prompts that
+// lead into religious text, judged by a classifier we trained.
+//
 // Flags (after the file name): -concepts food,family,money  -methods
-// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png. A concept
+// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png  -mitigate. A concept
 // the model has no shipped data for is named by its words,
 // NAME=WORD+WORD+…: -concepts royalty=king+queen+throne,horse=horse+mare
 // draws its data set from the shipped sentence pool (demo.DefineConcept).
@@ -43,6 +48,7 @@ func main() {
 	perPrompt := flag.Int("per-prompt", 4, "sampled continuations per prompt and strength")
 	seed := flag.Uint64("seed", 1, "seed of the batched sampler")
 	plotPath := flag.String("plot", "", "also write a PNG of the sweep for the first concept to this file")
+	mitigate := flag.Bool("mitigate", true, "also run the mitigation demo: suppress the religious register")
 	flag.Parse()
 
 	start := time.Now()
@@ -70,6 +76,13 @@ func main() {
 				os.Exit(1)
 			}
 		}
+	}
+	if *mitigate {
+		rows := demo.Mitigate(m, demo.Options{Methods: strings.Split(*methods, ","), PerPrompt: *perPrompt, Seed: *seed})
+		mp := demo.MitigationPrompts()
+		fmt.Printf("\n== mitigation: from the %s register to the other genres; judge: P(%s) by a classifier trained on Brown's genres\n", demo.Register, demo.Register)
+		fmt.Printf("prompts: %q\n", mp)
+		fmt.Print(demo.MitigationReport(rows, mp[0], true))
 	}
 	fmt.Printf("\ndone in %s\n", time.Since(start).Round(time.Second))
 }

@@ -75,6 +75,7 @@ func main() {
 	evalEvery := flag.Int("eval-every", 250, "validation perplexity every so many steps (and at the end)")
 	evalBatches := flag.Int("eval-batches", 8, "validation batches per evaluation")
 	logEvery := flag.Int("log-every", 50, "print the training loss every so many steps")
+	stopAfter := flag.Int("stop-after", 0, "stop after so many steps of the -steps schedule and write nothing: a quick rebuild check whose loss lines must equal the shipped train.log's")
 	compare := flag.String("compare", "", "after training, compare the weights with this model folder (e.g. tiny/data/model for a rebuild)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -124,6 +125,19 @@ func main() {
 		}
 		fmt.Println(line)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if *stopAfter > 0 {
+		logStep := opts.Log
+		opts.Log = func(p train.Progress) {
+			logStep(p)
+			if p.Step >= *stopAfter {
+				cancel()
+			}
+		}
+	}
 	tr, err := train.New(opts)
 	if err != nil {
 		log.Fatalf("tiny_train: %v", err)
@@ -134,11 +148,13 @@ func main() {
 	fmt.Printf("run: %d steps × %d × %d = %d tokens (%.2f epochs)\n", *steps, *batch, *positions,
 		*steps**batch**positions, float64(*steps**batch**positions)/float64(len(trainIDs)))
 
-	// 3. Train and save; Ctrl-C stops without writing.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	// 3. Train and save; Ctrl-C (or -stop-after) stops without writing.
 	start = time.Now()
 	p, err := train.TrainAndSave(ctx, tr, trainIDs, validIDs, *out, *tokDir)
+	if *stopAfter > 0 && p.Step >= *stopAfter {
+		fmt.Printf("stopped after %d steps (-stop-after); nothing written\n", p.Step)
+		return
+	}
 	if err != nil {
 		log.Fatalf("tiny_train: %v", err)
 	}

@@ -89,15 +89,21 @@ func TestRunMatchesGoRun(t *testing.T) {
 }
 
 // TestMainJob runs the README's main job, recipes/demo.go, the way the
-// quick start does (`actsh run`), at a reduced size (one concept, one
-// method, one continuation per prompt), and its bad-input path.
+// quick start does (`actsh run`), at a reduced size (one concept named by
+// its words, one method, one continuation per prompt, then the
+// mitigation), and its bad-input path.
 func TestMainJob(t *testing.T) {
-	out, stderr, code := runActsh(t, "", "run", "../recipes/demo.go", "-concepts", "money", "-methods", "mean_ot", "-per-prompt", "1")
+	out, stderr, code := runActsh(t, "", "run", "../recipes/demo.go", "-concepts", "royalty=king+queen+throne", "-methods", "mean_ot", "-per-prompt", "1")
 	if code != 0 {
 		t.Fatalf("actsh run recipes/demo.go: exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(out, `== concept "money": 8 continuations per row`) || strings.Count(out, "\nmean_ot ") != 5 || !strings.Contains(out, "done in") {
-		t.Errorf("main job output lacks its header, 5 mean_ot rows or the end line:\n%s", out)
+	for _, want := range []string{`new concept "royalty": `, "pool sentences contain king, queen, throne", `== concept "royalty": 8 continuations per row`, "== mitigation: from the religion register", "done in"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("main job output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\nmean_ot "); n != 10 {
+		t.Errorf("main job output has %d mean_ot rows, want 5 for the concept and 5 for the mitigation:\n%s", n, out)
 	}
 	_, stderr, code = runActsh(t, "", "run", "../recipes/demo.go", "-concepts", "unicorn")
 	if code != 1 || !strings.Contains(stderr, `unknown concept "unicorn"`) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
