@@ -60,6 +60,9 @@ func Help(w interface{ Write([]byte) (int, error) }, name string) error {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "act names (:help Name for details):")
 		writeColumns(w, actNames(false), 78)
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, `The embedded model's demos are package demo (tiny/demo): demo.Sweep(Load("tiny"), demo.Options{Concept: "food"}),`)
+		fmt.Fprintln(w, `demo.DefineConcept("royalty", "king", "queen", "throne") for a concept named by its words, demo.Mitigate.`)
 		return nil
 	}
 	name = strings.TrimPrefix(name, "act.")
