@@ -208,7 +208,7 @@ func TestPipelineInterventions(t *testing.T) {
 			}
 			if tc.overrides[0] == "intervention_params.incremental=incr" {
 				subs, _ := filepath.Glob(filepath.Join(d, "cache", "responses", "tiny", "json-subsets", "*", "incr-*", "0*-*"))
-				if len(subs) != 5 {
+				if len(subs) != 2*Load("tiny").Engine().Info().NumLayers+1 { // one per layer norm
 					t.Errorf("incremental caches per point: %v", subs)
 				}
 			}
@@ -251,7 +251,9 @@ func TestPipelineKillResume(t *testing.T) {
 		runPipeline(t, append(append(append([]string(nil), base...), "intervention_params.incremental="+mode), folders...)...)
 		want := outputs(ref)
 		// Uninterrupted: 10 response batches (40 texts by 4; incr: per point,
-		// 5 points), 1 intervention, 9 generation batches (3 strengths × 3).
+		// one point per layer norm), 1 intervention, 9 generation batches (3
+		// strengths × 3).
+		points := 2*Load("tiny").Engine().Info().NumLayers + 1
 		type kill struct {
 			event string
 			n     int
@@ -264,9 +266,9 @@ func TestPipelineKillResume(t *testing.T) {
 			{"generation", 8, map[string]int{"intervention": 1, "generation": 1}},
 		}
 		if mode == "incr" {
-			kills[0].rest["responses"] = 47
+			kills[0].rest["responses"] = 10*points - 3
 			// the second point's responses, with the first point's map fitted
-			kills = append(kills, kill{"responses", 13, map[string]int{"responses": 37, "intervention": 1, "generation": 9}})
+			kills = append(kills, kill{"responses", 13, map[string]int{"responses": 10*points - 13, "intervention": 1, "generation": 9}})
 		}
 		for _, k := range kills {
 			d, folders := dirs(t)
