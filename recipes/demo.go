@@ -16,8 +16,14 @@
 // genre) to the other genres, applied to continuations of prompts that
 // lead into religious text, judged by a classifier we trained.
 //
+// With -ablate it runs, instead of the λ sweeps, the concept-induction
+// ablations (demo.Ablate): the first method at λ = 1 fitted with each
+// pooling (mean, max, last) at each place (every layer norm, ln_1 or
+// ln_2 alone, attention or MLP outputs).
+//
 // Flags (after the file name): -concepts food,family,money  -methods
-// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png  -mitigate. A concept
+// linear_ot,mean_ot  -per-prompt 4  -seed 1  -plot sweep.png  -mitigate
+// -ablate. A concept
 // the model has no shipped data for is named by its words,
 // NAME=WORD+WORD+…: -concepts royalty=king+queen+throne,horse=horse+mare
 // draws its data set from the shipped sentence pool (demo.DefineConcept).
@@ -49,6 +55,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the batched sampler")
 	plotPath := flag.String("plot", "", "also write a PNG of the sweep for the first concept to this file")
 	mitigate := flag.Bool("mitigate", true, "also run the mitigation demo: suppress the religious register")
+	ablate := flag.Bool("ablate", false, "instead of the λ sweeps, the ablations: Linear-AcT at λ=1 by pooling (mean, max, last) × intervention points")
 	flag.Parse()
 
 	start := time.Now()
@@ -61,6 +68,12 @@ func main() {
 			n := demo.DefineConcept(name, strings.Split(words, "+")...)
 			fmt.Printf("\nnew concept %q: %d pool sentences contain %s\n", name, n, strings.ReplaceAll(words, "+", ", "))
 			c = name
+		}
+		if *ablate {
+			rows := demo.Ablate(m, demo.Options{Concept: c, Methods: strings.Split(*methods, ","), PerPrompt: *perPrompt, Seed: *seed})
+			fmt.Printf("\n== ablations for %q (%s at λ=1)\n", c, strings.Split(*methods, ",")[0])
+			fmt.Print(demo.AblationReport(rows))
+			continue
 		}
 		rows := demo.Sweep(m, demo.Options{
 			Concept:   c,

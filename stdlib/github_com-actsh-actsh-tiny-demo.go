@@ -12,6 +12,9 @@ import (
 func init() {
 	Symbols["github.com/actsh/actsh/tiny/demo/demo"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"Ablate":            reflect.ValueOf(demo.Ablate),
+		"AblationPoints":    reflect.ValueOf(&demo.AblationPoints).Elem(),
+		"AblationReport":    reflect.ValueOf(demo.AblationReport),
 		"ActAddPair":        reflect.ValueOf(demo.ActAddPair),
 		"Classifier":        reflect.ValueOf(demo.Classifier),
 		"Concepts":          reflect.ValueOf(demo.Concepts),
@@ -39,7 +42,8 @@ func init() {
 		"WordShare":         reflect.ValueOf(demo.WordShare),
 
 		// type definitions
-		"Options": reflect.ValueOf((*demo.Options)(nil)),
-		"Row":     reflect.ValueOf((*demo.Row)(nil)),
+		"AblationRow": reflect.ValueOf((*demo.AblationRow)(nil)),
+		"Options":     reflect.ValueOf((*demo.Options)(nil)),
+		"Row":         reflect.ValueOf((*demo.Row)(nil)),
 	}
 }

@@ -68,7 +68,7 @@ func MitigationPrompts() []string {
 
 // Mitigate is the mitigation demo: for each method it fits a transport
 // from the register's sentences (source) to the other genres' (target),
-// mean-pooled at o.Points, and samples continuations of o.Prompts
+// pooled by o.Pool at o.Points, and samples continuations of o.Prompts
 // ([MitigationPrompts] by default) at each strength. In each [Row], Score
 // is the judge's mean P(religion) over the continuations, Rate the share
 // it calls religious (P ≥ 0.5, as the paper counts a continuation toxic
@@ -85,7 +85,7 @@ func Mitigate(m *act.Model, o Options) []Row {
 	o.Concept = Register
 	o.defaults()
 	ds := RegisterDataset().Sample(o.Fit, 1)
-	r := m.Responses(ds, o.Points, act.Pool("mean"), act.Src(Register), act.Dst("other"))
+	r := m.Responses(ds, o.Points, act.Pool(o.Pool), act.Src(Register), act.Dst("other"))
 	judge := RegisterJudge()
 	measure := func(texts []string) (rate, score float64) {
 		var n int

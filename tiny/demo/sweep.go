@@ -35,6 +35,7 @@ type Options struct {
 	TopP      float64   // nucleus sampling [0.95]
 	Seed      uint64    // seed of the batched sampler [1]
 	Fit       int       // fitting sentences per side, drawn with seed 1 from the 500 [256]
+	Pool      string    // pooling of a sentence's activations for the fit (act.Pool: mean, max, min, median, last) ["mean"]
 }
 
 func (o *Options) defaults() {
@@ -71,6 +72,9 @@ func (o *Options) defaults() {
 	if o.Fit == 0 {
 		o.Fit = 256
 	}
+	if o.Pool == "" {
+		o.Pool = "mean"
+	}
 	if o.PerPrompt < 0 || o.MaxTokens < 0 || o.Fit < 0 {
 		fail("Sweep: PerPrompt (%d), MaxTokens (%d) and Fit (%d) must be positive", o.PerPrompt, o.MaxTokens, o.Fit)
 	}
@@ -96,8 +100,12 @@ func ActAddPair(concept string) (plus, minus string) { return concept, "the" }
 // matching pattern: mean-pooled, source "none", target the concept, n
 // sentences per side drawn with seed 1 (n ≤ 0: all 500).
 func Responses(m *act.Model, concept, pattern string, n int) *act.Responses {
+	return responses(m, concept, pattern, "mean", n)
+}
+
+func responses(m *act.Model, concept, pattern, pool string, n int) *act.Responses {
 	ds := Dataset(concept).Sample(n, 1)
-	return m.Responses(ds, pattern, act.Pool("mean"), act.Src("none"), act.Dst(concept))
+	return m.Responses(ds, pattern, act.Pool(pool), act.Src("none"), act.Dst(concept))
 }
 
 // Fit fits one method on the concept's responses r (see [Responses]);
@@ -130,7 +138,7 @@ func Fit(m *act.Model, concept, method string, r *act.Responses) *act.Transport 
 func Sweep(m *act.Model, o Options) []Row {
 	o.defaults()
 	Lexicon(o.Concept) // fail early on an unknown concept
-	r := Responses(m, o.Concept, o.Points, o.Fit)
+	r := responses(m, o.Concept, o.Points, o.Pool, o.Fit)
 	return sweep(m, o, func(method string) *act.Transport { return Fit(m, o.Concept, method, r) },
 		func(texts []string) (float64, float64) { return Rate(o.Concept, texts), Score(o.Concept, texts) })
 }
