@@ -1,10 +1,8 @@
 package imagetrain
 
 import (
-	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -17,31 +15,23 @@ type Diff struct {
 	Differing       int     // values that are not bit-identical
 	MaxAbs          float64 // largest absolute difference
 	MaxTensor       string  // where it is
-	// StyleIdentical reports whether the two style.json files are
-	// byte-identical.
-	StyleIdentical bool
 }
 
-// Identical reports whether every weight is bit-identical and the style
-// classifiers are the same file.
-func (d Diff) Identical() bool { return d.Differing == 0 && d.StyleIdentical }
+// Identical reports whether every weight is bit-identical.
+func (d Diff) Identical() bool { return d.Differing == 0 }
 
 func (d Diff) String() string {
-	st := "style.json identical"
-	if !d.StyleIdentical {
-		st = "style.json differs"
-	}
 	if d.Differing == 0 {
-		return fmt.Sprintf("weights bit-identical (%d tensors, %d values); %s", d.Tensors, d.Values, st)
+		return fmt.Sprintf("bit-identical (%d tensors, %d values)", d.Tensors, d.Values)
 	}
-	return fmt.Sprintf("%d of %d values differ, max |Δ| %.3g in %s; %s", d.Differing, d.Values, d.MaxAbs, d.MaxTensor, st)
+	return fmt.Sprintf("%d of %d values differ, max |Δ| %.3g in %s", d.Differing, d.Values, d.MaxAbs, d.MaxTensor)
 }
 
 // Compare compares two outputs of the training recipe (folders holding
-// pipeline/ and style.json): every tensor of pipeline/text_encoder and
-// pipeline/unet, which must have the same names and shapes (an error says
-// which differs), and the style classifiers' bytes. It is how a rebuild
-// of the embedded image model is checked against the shipped one.
+// pipeline/): every tensor of pipeline/text_encoder and pipeline/unet,
+// which must have the same names and shapes (an error says which
+// differs). It is how a rebuild of the embedded image model is checked
+// against the shipped one.
 func Compare(dirA, dirB string) (Diff, error) {
 	var d Diff
 	for _, f := range []string{"text_encoder/model.safetensors", "unet/diffusion_pytorch_model.safetensors"} {
@@ -86,14 +76,5 @@ func Compare(dirA, dirB string) (Diff, error) {
 			}
 		}
 	}
-	sa, err := os.ReadFile(filepath.Join(dirA, "style.json"))
-	if err != nil {
-		return d, err
-	}
-	sb, err := os.ReadFile(filepath.Join(dirB, "style.json"))
-	if err != nil {
-		return d, err
-	}
-	d.StyleIdentical = bytes.Equal(sa, sb)
 	return d, nil
 }

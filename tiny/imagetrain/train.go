@@ -127,6 +127,9 @@ type Options struct {
 	EvalEvery, EvalBatches int
 	// Log receives the progress reports; nil discards them.
 	Log func(Progress)
+	// After, when not nil, is called after every step (and its report)
+	// with the trainer, e.g. to save a checkpoint; an error stops the run.
+	After func(*Trainer, Progress) error
 }
 
 // Progress is one report of a run.
@@ -634,6 +637,11 @@ func (t *Trainer) Run(ctx context.Context, train, valid []Sample) (Progress, err
 		}
 		if t.opts.Log != nil {
 			t.opts.Log(last)
+		}
+		if t.opts.After != nil {
+			if err := t.opts.After(t, last); err != nil {
+				return last, err
+			}
 		}
 	}
 	return last, ctx.Err()
