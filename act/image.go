@@ -89,7 +89,7 @@ func (p *ImagePipeline) Points(pattern ...string) []string {
 // identity is what transports fitted on the pipeline record.
 func (p *ImagePipeline) identity() fittedOn {
 	name := p.p.Name()
-	if name != diffusion.Lightning {
+	if name != diffusion.Lightning && p.p.Dir() != "" { // "" for the embedded model: its name
 		if id := hubID(p.p.Dir()); id != "" {
 			name = id
 		} else {
@@ -275,6 +275,8 @@ func familyOf(class string) string {
 		return "sdxl"
 	case diffusion.FluxPipelineClass:
 		return "flux"
+	case diffusion.PixelFlowClass:
+		return "pixelflow"
 	}
 	return strings.ToLower(class)
 }

@@ -96,7 +96,6 @@ func TestImageErrors(t *testing.T) {
 		f          func()
 	}{
 		{"missing folder", "does not exist", func() { LoadImagePipeline("/no/such/pipeline") }},
-		{"no embedded image model", "no embedded image model", func() { LoadImagePipeline("tiny") }},
 		{"width", "units", func() { p.Generate("a cat", tr, 1) }},
 		{"size", "multiples", func() { p.Generate("a cat", nil, 0, Size(30, 30)) }},
 		{"grid", "positive column", func() { Grid(0) }},
@@ -108,6 +107,28 @@ func TestImageErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Msg, c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestEmbeddedImagePipeline: "tiny" is the embedded emoji model; a
+// transport fitted on it records it by that name and steers it.
+func TestEmbeddedImagePipeline(t *testing.T) {
+	p := LoadImagePipeline("tiny")
+	if s := p.String(); !strings.HasPrefix(s, "tiny (PixelFlowPipeline, 32×32") {
+		t.Fatalf("String() = %q", s)
+	}
+	ds := Texts("none", []string{"red apple", "cat face", "sun"}).
+		Add("noto", "red apple, noto style", "cat face, noto style", "sun, noto style")
+	tr := FitLinearOT(p.Responses(ds, `unet.mid_block.*norm.*`, Src("none"), Dst("noto")))
+	if tr.Model() != "tiny" {
+		t.Errorf("the transport records %q", tr.Model())
+	}
+	row := p.Sweep("green apple", tr, []float64{0, 1}, Steps(4), Seed(3))
+	if len(row) != 2 || row[0].Width() != 32 || row[1].Label != "1.00" {
+		t.Fatalf("sweep: %v", row)
+	}
+	if bytes.Equal(row[0].PNG(), row[1].PNG()) {
+		t.Error("steering at λ = 1 left the image as it was")
 	}
 }
 

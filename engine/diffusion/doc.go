@@ -2,8 +2,9 @@
 // parts: Stable Diffusion XL and SDXL-Lightning (diffusers'
 // StableDiffusionXLPipeline) from two CLIP text encoders (engine/clip, as
 // engine families), the UNet (engine/unet), the VAE (engine/vae) and the
-// scheduler (engine/sched). It knows nothing of AcT beyond the engine's
-// steering maps.
+// scheduler (engine/sched); FLUX.1-schnell ([Flux]); and actsh's own
+// pixel-space pipeline ([PixelFlow]), the embedded emoji model "tiny". It
+// knows nothing of AcT beyond the engine's steering maps.
 //
 // # Loading
 //
@@ -16,6 +17,12 @@
 // timesteps, as ml-act loads model_path ByteDance/SDXL-Lightning. A
 // component's fp16 variant files (*.fp16.safetensors) are preferred and
 // stay half precision in memory; every operation computes in float32.
+//
+// The name "tiny" loads the embedded model (package tiny/images): a
+// [PixelFlowClass] folder — a CLIPTextModel, a UNet2DConditionModel on
+// 32×32 RGB pixels that predicts the flow-matching velocity, and
+// FlowMatchEulerDiscreteScheduler, no VAE — read from memory through the
+// same parsing and checks as a folder on disk ([LoadPixelFlow]).
 //
 // # Points
 //
@@ -37,6 +44,13 @@
 // steering strengths shows the effect of the strength alone. The noise
 // comes from Go's PCG generator, not PyTorch's: an image is not the one
 // diffusers makes from the same seed.
+//
+// [PixelFlow.Generate] encodes the prompt (its tokens, then
+// <|endoftext|> up to the tokenizer's model_max_length, no mask), starts
+// from seeded noise at σ = 1 and takes Steps (default 20) Euler steps of
+// the scheduler's own schedule on the UNet's velocity, with
+// classifier-free guidance against the empty prompt when Guidance > 1;
+// the pixels are (x + 1)/2.
 //
 // [SDXL.Responses] is what ml-act fits transport maps on: the pipeline run
 // for one denoising step (the first timestep of a one-step schedule) with

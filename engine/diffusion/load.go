@@ -17,7 +17,7 @@ import (
 	"github.com/actsh/actsh/engine/tokenizer"
 	"github.com/actsh/actsh/engine/unet"
 	"github.com/actsh/actsh/engine/vae"
-	"github.com/actsh/actsh/tiny"
+	"github.com/actsh/actsh/tiny/images"
 )
 
 // LoadOptions tune [Load].
@@ -54,7 +54,7 @@ const (
 const pipelineFiles = "a diffusers StableDiffusionXLPipeline folder: model_index.json, scheduler/, text_encoder/, text_encoder_2/, tokenizer/, tokenizer_2/, unet/, vae/"
 
 // Pipeline is a loaded text-to-image pipeline: what the act layer drives.
-// [SDXL] is one.
+// [SDXL], [Flux] and [PixelFlow] are.
 type Pipeline interface {
 	// Name is what the pipeline was loaded by, Dir its folder, Class its
 	// model_index.json class.
@@ -78,12 +78,13 @@ type Pipeline interface {
 
 // Load reads a text-to-image pipeline by name: a folder in diffusers'
 // layout, a Hugging Face id in the cache (downloaded when absent and
-// online), or [Lightning] (see [LoadSDXL]). model_index.json's _class_name
-// picks the pipeline: StableDiffusionXLPipeline or FluxPipeline
-// (FLUX.1-schnell: [Schnell]).
+// online), [Lightning] (see [LoadSDXL]), or "tiny", the embedded emoji
+// model (package tiny/images). model_index.json's _class_name picks the
+// pipeline: StableDiffusionXLPipeline, FluxPipeline (FLUX.1-schnell:
+// [Schnell]) or PixelFlowPipeline ([PixelFlow]).
 func Load(ctx context.Context, name string, o LoadOptions) (Pipeline, error) {
-	if name == tiny.Name {
-		return nil, fmt.Errorf("diffusion: load %s: actsh has no embedded image model yet; load a diffusers pipeline folder or a Hugging Face id (the repository's testdata/sdxl-tiny is a tiny random SDXL pipeline)", name)
+	if name == images.Name {
+		return LoadPixelFlow(name, "", images.Pipeline())
 	}
 	if name == Lightning {
 		return LoadSDXL(ctx, name, o)
@@ -116,8 +117,10 @@ func Load(ctx context.Context, name string, o LoadOptions) (Pipeline, error) {
 		return p, nil
 	case PipelineClass:
 		return LoadSDXL(ctx, name, o)
+	case PixelFlowClass:
+		return LoadPixelFlow(name, dir, os.DirFS(dir))
 	}
-	return nil, fmt.Errorf("diffusion: load %s: model_index.json names %q; actsh runs %s and %s", name, idx.Class, PipelineClass, FluxPipelineClass)
+	return nil, fmt.Errorf("diffusion: load %s: model_index.json names %q; actsh runs %s, %s and %s", name, idx.Class, PipelineClass, FluxPipelineClass, PixelFlowClass)
 }
 
 // schnellFiles are FLUX.1-schnell's files in its diffusers layout.

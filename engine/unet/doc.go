@@ -1,5 +1,7 @@
 // Package unet runs diffusers' UNet2DConditionModel as SDXL and
-// SDXL-Lightning configure it: the denoiser of the image pipelines, with
+// SDXL-Lightning configure it, and as the embedded emoji model "tiny"
+// does (RGB pixels in and out, no added embedding; tiny/imagetrain trains
+// it): the denoiser of the image pipelines, with
 // intervention points at its modules for steering and capture. It is a
 // standalone GoMLX graph like engine/vae's, compiled once per input shape
 // and point plan on the engine's backend ([engine.Backend]: our CPU
