@@ -243,9 +243,10 @@ func TestSavedMatchesEngine(t *testing.T) {
 	}
 }
 
-// TestDeterministic: the same seed gives the same losses.
+// TestDeterministic: two runs with one seed log the same losses and save
+// bit-identical weights (Compare, as the recipe's -compare does).
 func TestDeterministic(t *testing.T) {
-	losses := func() string {
+	run := func(dir string) string {
 		var sb strings.Builder
 		tr, err := New(Options{Model: microConfig(), Encode: byteEncode, Steps: 3, Batch: 4, Seed: 7, EvalEvery: -1, EvalBatches: 1,
 			Log: func(p Progress) { sb.WriteString(strconv.FormatFloat(p.Loss, 'g', -1, 64) + " ") }})
@@ -256,9 +257,20 @@ func TestDeterministic(t *testing.T) {
 		if _, err := tr.Run(context.Background(), s, s); err != nil {
 			t.Fatal(err)
 		}
+		if err := tr.Save(filepath.Join(dir, "pipeline"), []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
 		return sb.String()
 	}
-	if a, b := losses(), losses(); a != b {
-		t.Errorf("two runs with one seed: %s vs %s", a, b)
+	a, b := t.TempDir(), t.TempDir()
+	if la, lb := run(a), run(b); la != lb {
+		t.Errorf("two runs with one seed: %s vs %s", la, lb)
+	}
+	d, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Identical() {
+		t.Errorf("two runs with one seed: %s", d)
 	}
 }
